@@ -1,0 +1,1 @@
+namespace FaceCluster.Tables; internal static class Placeholder { }
