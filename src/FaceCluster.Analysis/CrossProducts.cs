@@ -1,0 +1,106 @@
+using System.Numerics;
+
+namespace FaceCluster.Analysis;
+
+/// <summary>Weighted column means and centred cross-products over the rows of two matrices.</summary>
+internal static class CrossProducts
+{
+    /// <summary>Weighted column means <c>sum_i w_i a_i / sum_i w_i</c> (weights empty: all 1).</summary>
+    public static double[] WeightedMeans(RowMajorMatrix a, ReadOnlySpan<int> weights)
+    {
+        var means = new double[a.Columns];
+        double total = 0;
+        for (var i = 0; i < a.Rows; i++)
+        {
+            double w = weights.IsEmpty ? 1 : weights[i];
+            if (w == 0)
+            {
+                continue;
+            }
+
+            total += w;
+            Axpy(w, a.Row(i), means);
+        }
+
+        for (var j = 0; j < means.Length; j++)
+        {
+            means[j] /= total;
+        }
+
+        return means;
+    }
+
+    /// <summary>
+    /// Scatter <c>T = sum_i w_i (x_i - mx)(y_i - my)^T</c> (p x p, row-major), its symmetric part
+    /// <c>(T + T^T)/2</c> returned. Rows are accumulated in index order, so the result does not
+    /// depend on threads.
+    /// </summary>
+    public static RowMajorMatrix SymmetricScatter(
+        RowMajorMatrix x, RowMajorMatrix y, ReadOnlySpan<int> weights, double[] meanX, double[] meanY)
+    {
+        var p = x.Columns;
+        var t = new RowMajorMatrix(p, p);
+        var xc = new double[p];
+        var yc = new double[p];
+        var tv = t.Values.AsSpan();
+        for (var i = 0; i < x.Rows; i++)
+        {
+            double w = weights.IsEmpty ? 1 : weights[i];
+            if (w == 0)
+            {
+                continue;
+            }
+
+            var xr = x.Row(i);
+            var yr = y.Row(i);
+            for (var j = 0; j < p; j++)
+            {
+                xc[j] = w * (xr[j] - meanX[j]);
+                yc[j] = yr[j] - meanY[j];
+            }
+
+            for (var a = 0; a < p; a++)
+            {
+                Axpy(xc[a], yc, tv.Slice(a * p, p));
+            }
+        }
+
+        Symmetrize(t);
+        return t;
+    }
+
+    /// <summary>Replaces a square matrix by <c>(A + A^T) / 2</c>.</summary>
+    public static void Symmetrize(RowMajorMatrix a)
+    {
+        var p = a.Rows;
+        for (var i = 0; i < p; i++)
+        {
+            for (var j = i + 1; j < p; j++)
+            {
+                var s = 0.5 * (a[i, j] + a[j, i]);
+                a[i, j] = s;
+                a[j, i] = s;
+            }
+        }
+    }
+
+    /// <summary><c>y += alpha x</c>, vectorised.</summary>
+    public static void Axpy(double alpha, ReadOnlySpan<double> x, Span<double> y)
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && x.Length >= Vector<double>.Count)
+        {
+            var va = new Vector<double>(alpha);
+            for (; i <= x.Length - Vector<double>.Count; i += Vector<double>.Count)
+            {
+                var vy = new Vector<double>(y[i..]);
+                (vy + (va * new Vector<double>(x[i..]))).CopyTo(y[i..]);
+            }
+        }
+
+        for (; i < x.Length; i++)
+        {
+            y[i] += alpha * x[i];
+        }
+    }
+}
