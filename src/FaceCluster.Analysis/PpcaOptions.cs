@@ -1,0 +1,82 @@
+namespace FaceCluster.Analysis;
+
+/// <summary>Parameters of a PPCA analysis (analysis.md sections 1-7).</summary>
+public sealed record PpcaOptions
+{
+    /// <summary>Dimension-bootstrap resamples <c>B</c> (section 4).</summary>
+    public int Bootstrap { get; init; } = 1000;
+
+    /// <summary>Loading-significance replicates <c>R</c> (section 7); 0 skips section 7.</summary>
+    public int Replicates { get; init; } = 1000;
+
+    /// <summary>Inner bootstrap resamples per replicate; null means <see cref="Bootstrap"/>.</summary>
+    public int? InnerBootstrap { get; init; }
+
+    /// <summary>The run seed of every random stream (section 10).</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>How leave-one-out fits are computed.</summary>
+    public LeaveOneOutMethod LeaveOneOut { get; init; } = LeaveOneOutMethod.Fast;
+
+    /// <summary>Worker threads; 0 means all cores. Results do not depend on it.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Most dimensions tested: <c>k = min(MaxDimensions, p)</c>.</summary>
+    public int MaxDimensions { get; init; } = 48;
+
+    /// <summary>Level of Benjamini-Hochberg and ForwardStop (section 5).</summary>
+    public double Alpha { get; init; } = 0.05;
+
+    /// <summary>A dimension needs <c>snr</c> above this (section 5).</summary>
+    public double SnrThreshold { get; init; } = 3.0;
+
+    /// <summary>Resolved inner bootstrap size.</summary>
+    public int InnerBootstrapResamples => InnerBootstrap ?? Bootstrap;
+
+    /// <summary>Resolved thread count.</summary>
+    public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
+
+    /// <summary>Every reason these options are unusable, each naming the option; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (Bootstrap < 2)
+        {
+            errors.Add($"bootstrap must be at least 2 (a standard deviation needs two resamples), got {Bootstrap}");
+        }
+
+        if (Replicates < 0)
+        {
+            errors.Add($"replicates must be 0 (skip loading significance) or more, got {Replicates}");
+        }
+
+        if (InnerBootstrap is < 2)
+        {
+            errors.Add($"inner-bootstrap must be at least 2, got {InnerBootstrap}");
+        }
+
+        if (Threads < 0)
+        {
+            errors.Add($"threads must be 0 (all cores) or more, got {Threads}");
+        }
+
+        if (MaxDimensions < 1)
+        {
+            errors.Add($"the number of tested dimensions must be at least 1, got {MaxDimensions}");
+        }
+
+        if (!(Alpha > 0 && Alpha < 1))
+        {
+            errors.Add($"alpha must lie in (0, 1), got {Alpha}");
+        }
+
+        return errors;
+    }
+}
+
+/// <summary>Receives progress of the long stages of an analysis.</summary>
+public interface IAnalysisProgress
+{
+    /// <summary><paramref name="completed"/> of <paramref name="total"/> units of <paramref name="stage"/> are done.</summary>
+    void Report(string stage, long completed, long total);
+}
