@@ -5,6 +5,8 @@ namespace FaceCluster.Analysis;
 /// <summary>Weighted column means and centred cross-products over the rows of two matrices.</summary>
 internal static class CrossProducts
 {
+    private const int RowBlock = 8;
+
     /// <summary>Weighted column means <c>sum_i w_i a_i / sum_i w_i</c> (weights empty: all 1).</summary>
     public static double[] WeightedMeans(RowMajorMatrix a, ReadOnlySpan<int> weights)
     {
@@ -32,7 +34,8 @@ internal static class CrossProducts
 
     /// <summary>
     /// Scatter <c>T = sum_i w_i (x_i - mx)(y_i - my)^T</c> (p x p, row-major), its symmetric part
-    /// <c>(T + T^T)/2</c> returned. Rows are accumulated in index order, so the result does not
+    /// <c>(T + T^T)/2</c> returned. Rows are accumulated in index order, in blocks of
+    /// <see cref="RowBlock"/> so that each row of T is loaded once per block; the result does not
     /// depend on threads.
     /// </summary>
     public static RowMajorMatrix SymmetricScatter(
@@ -40,29 +43,45 @@ internal static class CrossProducts
     {
         var p = x.Columns;
         var t = new RowMajorMatrix(p, p);
-        var xc = new double[p];
-        var yc = new double[p];
+        var xc = new double[RowBlock * p];
+        var yc = new double[RowBlock * p];
         var tv = t.Values.AsSpan();
-        for (var i = 0; i < x.Rows; i++)
+        var filled = 0;
+        for (var i = 0; i <= x.Rows; i++)
         {
-            double w = weights.IsEmpty ? 1 : weights[i];
-            if (w == 0)
+            if (i < x.Rows)
             {
-                continue;
-            }
+                double w = weights.IsEmpty ? 1 : weights[i];
+                if (w == 0)
+                {
+                    continue;
+                }
 
-            var xr = x.Row(i);
-            var yr = y.Row(i);
-            for (var j = 0; j < p; j++)
-            {
-                xc[j] = w * (xr[j] - meanX[j]);
-                yc[j] = yr[j] - meanY[j];
+                var xr = x.Row(i);
+                var yr = y.Row(i);
+                for (var j = 0; j < p; j++)
+                {
+                    xc[(filled * p) + j] = w * (xr[j] - meanX[j]);
+                    yc[(filled * p) + j] = yr[j] - meanY[j];
+                }
+
+                filled++;
+                if (filled < RowBlock)
+                {
+                    continue;
+                }
             }
 
             for (var a = 0; a < p; a++)
             {
-                Axpy(xc[a], yc, tv.Slice(a * p, p));
+                var row = tv.Slice(a * p, p);
+                for (var r = 0; r < filled; r++)
+                {
+                    VectorKernels.Axpy(xc[(r * p) + a], yc.AsSpan(r * p, p), row);
+                }
             }
+
+            filled = 0;
         }
 
         Symmetrize(t);
