@@ -6,8 +6,8 @@ namespace FaceCluster.Tables;
 /// </summary>
 /// <remarks>
 /// Supported value types: <see cref="string"/>, <see cref="bool"/>, the signed and unsigned integers, <see cref="float"/>,
-/// <see cref="double"/>, <see cref="decimal"/>, <see cref="DateTime"/>, <see cref="DateOnly"/>, <see cref="TimeOnly"/>,
-/// <see cref="TimeSpan"/>, <see cref="Guid"/> and <c>byte[]</c>. The derived tables use string, double (nullable
+/// <see cref="double"/>, <see cref="decimal"/>, <see cref="DateTime"/>, <see cref="DateOnly"/>,
+/// <see cref="Guid"/> and <c>byte[]</c>. The derived tables use string, double (nullable
 /// where a value can be absent), int, long and bool. The array is taken as it is, not copied.
 /// </remarks>
 public sealed class ParquetColumn

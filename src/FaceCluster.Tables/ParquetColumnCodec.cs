@@ -24,8 +24,6 @@ internal abstract class ParquetColumnCodec
         [typeof(decimal)] = new StructCodec<decimal>(),
         [typeof(DateTime)] = new StructCodec<DateTime>(),
         [typeof(DateOnly)] = new StructCodec<DateOnly>(),
-        [typeof(TimeOnly)] = new StructCodec<TimeOnly>(),
-        [typeof(TimeSpan)] = new StructCodec<TimeSpan>(),
         [typeof(Guid)] = new StructCodec<Guid>(),
     };
 
@@ -48,38 +46,30 @@ internal abstract class ParquetColumnCodec
     public abstract Task WriteAsync(
         ParquetRowGroupWriter writer, DataField field, Array values, int start, int count, CancellationToken cancellationToken);
 
+    /// <summary>Reads one column of every row group, in order, into a single array.</summary>
+    private static async Task<TValue[]> ReadGroupsAsync<TValue>(
+        ParquetReader reader, int rowCount, Func<ParquetRowGroupReader, Memory<TValue>, ValueTask> readGroup)
+    {
+        var values = new TValue[rowCount];
+        var offset = 0;
+        foreach (var group in reader.RowGroups)
+        {
+            var count = (int)group.RowCount;
+            await readGroup(group, values.AsMemory(offset, count)).ConfigureAwait(false);
+            offset += count;
+        }
+
+        return values;
+    }
+
     private sealed class StructCodec<T> : ParquetColumnCodec
         where T : struct
     {
         public override async Task<Array> ReadAsync(
-            ParquetReader reader, DataField field, int rowCount, CancellationToken cancellationToken)
-        {
-            var offset = 0;
-            if (field.IsNullable)
-            {
-                var values = new T?[rowCount];
-                foreach (var group in reader.RowGroups)
-                {
-                    var count = (int)group.RowCount;
-                    await group.ReadAsync<T>(field, values.AsMemory(offset, count), null, cancellationToken).ConfigureAwait(false);
-                    offset += count;
-                }
-
-                return values;
-            }
-            else
-            {
-                var values = new T[rowCount];
-                foreach (var group in reader.RowGroups)
-                {
-                    var count = (int)group.RowCount;
-                    await group.ReadAsync<T>(field, values.AsMemory(offset, count), null, cancellationToken).ConfigureAwait(false);
-                    offset += count;
-                }
-
-                return values;
-            }
-        }
+            ParquetReader reader, DataField field, int rowCount, CancellationToken cancellationToken) =>
+            field.IsNullable
+                ? await ReadGroupsAsync<T?>(reader, rowCount, (group, values) => group.ReadAsync<T>(field, values, null, cancellationToken)).ConfigureAwait(false)
+                : await ReadGroupsAsync<T>(reader, rowCount, (group, values) => group.ReadAsync<T>(field, values, null, cancellationToken)).ConfigureAwait(false);
 
         public override Task WriteAsync(
             ParquetRowGroupWriter writer, DataField field, Array values, int start, int count, CancellationToken cancellationToken) =>
@@ -94,19 +84,8 @@ internal abstract class ParquetColumnCodec
     private sealed class StringCodec : ParquetColumnCodec
     {
         public override async Task<Array> ReadAsync(
-            ParquetReader reader, DataField field, int rowCount, CancellationToken cancellationToken)
-        {
-            var values = new string?[rowCount];
-            var offset = 0;
-            foreach (var group in reader.RowGroups)
-            {
-                var count = (int)group.RowCount;
-                await group.ReadAsync(field, values.AsMemory(offset, count), null, cancellationToken).ConfigureAwait(false);
-                offset += count;
-            }
-
-            return values;
-        }
+            ParquetReader reader, DataField field, int rowCount, CancellationToken cancellationToken) =>
+            await ReadGroupsAsync<string?>(reader, rowCount, (group, values) => group.ReadAsync(field, values, null, cancellationToken)).ConfigureAwait(false);
 
         public override Task WriteAsync(
             ParquetRowGroupWriter writer, DataField field, Array values, int start, int count, CancellationToken cancellationToken) =>
@@ -116,19 +95,8 @@ internal abstract class ParquetColumnCodec
     private sealed class BytesCodec : ParquetColumnCodec
     {
         public override async Task<Array> ReadAsync(
-            ParquetReader reader, DataField field, int rowCount, CancellationToken cancellationToken)
-        {
-            var values = new byte[]?[rowCount];
-            var offset = 0;
-            foreach (var group in reader.RowGroups)
-            {
-                var count = (int)group.RowCount;
-                await group.ReadAsync(field, values.AsMemory(offset, count), null, cancellationToken).ConfigureAwait(false);
-                offset += count;
-            }
-
-            return values;
-        }
+            ParquetReader reader, DataField field, int rowCount, CancellationToken cancellationToken) =>
+            await ReadGroupsAsync<byte[]?>(reader, rowCount, (group, values) => group.ReadAsync(field, values, null, cancellationToken)).ConfigureAwait(false);
 
         public override Task WriteAsync(
             ParquetRowGroupWriter writer, DataField field, Array values, int start, int count, CancellationToken cancellationToken) =>

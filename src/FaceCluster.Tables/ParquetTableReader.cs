@@ -6,6 +6,9 @@ namespace FaceCluster.Tables;
 /// <summary>Reads any flat Parquet table: every row group, every column of a supported type (see <see cref="ParquetColumn"/>).</summary>
 public static class ParquetTableReader
 {
+    // Dates (the DATE logical type) come back as DateOnly, as they were written, rather than as DateTime.
+    private static readonly ParquetOptions Options = new() { UseDateOnlyTypeForDates = true };
+
     /// <summary>Reads the whole table (synchronously; see <see cref="ReadAllAsync"/>).</summary>
     /// <exception cref="InvalidInputException">The file is missing, unreadable, nested, or holds an unsupported column type.</exception>
     public static ParquetTable ReadAll(string path) => ReadAllAsync(path).GetAwaiter().GetResult();
@@ -26,7 +29,7 @@ public static class ParquetTableReader
         InputFile.RequireExisting(path);
         try
         {
-            var reader = await ParquetReader.CreateAsync(path, null, cancellationToken).ConfigureAwait(false);
+            var reader = await ParquetReader.CreateAsync(path, Options, cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
                 var fields = FlatFields(path, reader.Schema);

@@ -43,6 +43,37 @@ public sealed class ParquetTableTests : IDisposable
     }
 
     [Fact]
+    public async Task Every_supported_value_type_round_trips()
+    {
+        var time = new DateTime(2024, 3, 1, 12, 30, 15, 250, DateTimeKind.Utc);
+        ParquetColumn[] columns =
+        [
+            new("sbyte", new sbyte[] { -1, 2 }),
+            new("byte", new byte?[] { 1, null }),
+            new("short", new short[] { -300, 300 }),
+            new("ushort", new ushort[] { 1, 65535 }),
+            new("uint", new uint?[] { null, uint.MaxValue }),
+            new("ulong", new ulong[] { 0, ulong.MaxValue }),
+            new("float", new[] { 0.1f, float.NaN }),
+            new("decimal", new decimal?[] { 1.25m, null }),
+            new("datetime", new DateTime?[] { time, null }),
+            new("date", new[] { DateOnly.FromDateTime(time), DateOnly.MinValue }),
+            new("guid", new[] { Guid.Parse("0f8fad5b-d9cb-469f-a165-70867728950e"), Guid.Empty }),
+            new("bytes", new[] { new byte[] { 1, 2, 3 }, null }),
+        ];
+        var path = _folder.File("types.parquet");
+
+        await ParquetTableWriter.WriteAsync(path, columns, Ct);
+        var table = await ParquetTableReader.ReadAllAsync(path, Ct);
+
+        for (var j = 0; j < columns.Length; j++)
+        {
+            Assert.Equal(columns[j].ValueType, table.Columns[j].ValueType);
+            Assert.Equal(columns[j].Values.Cast<object?>(), table.Columns[j].Values.Cast<object?>());
+        }
+    }
+
+    [Fact]
     public async Task Empty_table_keeps_its_columns()
     {
         var path = _folder.File("empty.parquet");

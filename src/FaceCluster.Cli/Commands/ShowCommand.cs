@@ -133,7 +133,6 @@ internal static class ShowCommand
     private static void WriteTable(CliContext context, List<ParquetColumn> columns, int rows)
     {
         var view = new Spectre.Console.Table { Border = TableBorder.Rounded };
-        var width = 1;
         var cells = new string[columns.Count];
         foreach (var column in columns)
         {
@@ -157,7 +156,7 @@ internal static class ShowCommand
         }
 
         // Off a terminal, never wrap cells: make the console as wide as the table (cells plus padding and borders).
-        width += columnWidths.Sum(w => w + 3);
+        var width = 1 + columnWidths.Sum(w => w + 3);
         context.CreateOutputConsole(Math.Max(width, 80)).Write(view);
     }
 
