@@ -1,1 +1,0 @@
-namespace FaceCluster.Tables; internal static class Placeholder { }
