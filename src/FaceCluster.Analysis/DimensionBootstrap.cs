@@ -50,6 +50,8 @@ public static class DimensionBootstrap
     /// <param name="replicate">Replicate index of the stream key (0 for the all-rows analysis).</param>
     /// <param name="threads">Worker threads, at least 1.</param>
     /// <param name="progress">Receives the number of resamples finished, about every 1% (may arrive out of order).</param>
+    /// <exception cref="ArgumentException">Shapes differ, a weight is negative, or a score is not finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="resamples"/> or <paramref name="threads"/> is below 1.</exception>
     public static DimensionBootstrapResult Run(
         RowMajorMatrix sx,
         RowMajorMatrix sy,

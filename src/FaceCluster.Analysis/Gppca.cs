@@ -57,6 +57,7 @@ public static class Gppca
     /// <param name="countries">One table per country: same stimuli (rows) and concepts (columns) in the same order.</param>
     /// <param name="threads">Worker threads for the leave-one-out folds.</param>
     /// <param name="alpha">Level of the per-pair Benjamini-Hochberg step.</param>
+    /// <exception cref="ArgumentException">Fewer than two countries or three stimuli, or tables of different shapes.</exception>
     public static GppcaResult Run(IReadOnlyList<RowMajorMatrix> countries, int threads = 1, double alpha = 0.05)
     {
         var (n, q, c) = Check(countries);

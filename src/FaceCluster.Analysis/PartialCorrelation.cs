@@ -42,6 +42,7 @@ public static class PartialCorrelation
     /// and every moment is weighted, so the result equals that of the expanded table.
     /// </summary>
     /// <returns><c>r_j</c> for <c>j = 1..k</c>, NaN where the remarks on the type say so.</returns>
+    /// <exception cref="ArgumentException">Shapes differ, a weight is negative, or a score is not finite.</exception>
     public static double[] PartialSpearman(RowMajorMatrix sx, RowMajorMatrix sy, ReadOnlySpan<int> weights = default)
     {
         CheckPair(sx, sy, weights);

@@ -112,6 +112,7 @@ public static class Preservation
     /// <c>L_a</c> (<c>q x s</c>) per country and <c>Lbar = (1/c) sum_a L_a</c>, and returns the Pearson
     /// correlations of section 9 (NaN where a set of pairs has no variance, e.g. <c>s = 0</c>).
     /// </summary>
+    /// <exception cref="ArgumentException">The loadings do not have one row per grid attribute.</exception>
     public static PreservationResult Compute(RowMajorMatrix loadings, AttributeGrid grid)
     {
         ArgumentNullException.ThrowIfNull(loadings);
