@@ -61,9 +61,10 @@ internal static class CliApplication
         var root = new RootCommand(
             "FaceCluster: principal preserved components analysis of facial-expression judgments (Brooks et al. 2024).")
         {
+            DemoCommand.Create(context),
+            AnalyzeCommand.Create(context),
             ShowCommand.Create(context),
-
-            // Further command groups (analyze ppca|gppca, bench ppca, demo) are added here the same way.
+            BenchCommand.Create(context),
         };
         return root;
     }

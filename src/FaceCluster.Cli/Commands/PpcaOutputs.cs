@@ -91,7 +91,7 @@ internal static class PpcaOutputs
             ["k"] = result.Dimensions.Count,
             ["n_significant"] = result.SignificantCount,
             ["dimensions"] = new JsonArray([.. result.Labels.Select(l => JsonValue.Create(l))]),
-            ["preservation"] = SummaryJson.Preservation(result.Preservation, result.Labels),
+            ["preservation"] = SummaryJson.Preservation(result.Preservation, result.Labels, result.Attributes),
             ["preservation_skipped"] = result.PreservationSkippedBecause,
             ["parameters"] = new JsonObject
             {

@@ -1,0 +1,265 @@
+using System.Diagnostics;
+
+namespace FaceCluster.Analysis;
+
+/// <summary>Statistics of one tested dimension: a row of <c>dimensions.parquet</c>.</summary>
+/// <param name="Dimension">1-based index.</param>
+/// <param name="Eigenvalue">Eigenvalue of the all-rows <c>S</c>.</param>
+/// <param name="R">Partial Spearman correlation of the held-out scores (section 3).</param>
+/// <param name="P">Bootstrap p-value (section 4).</param>
+/// <param name="QBh">Benjamini-Hochberg adjusted p-value (section 5).</param>
+/// <param name="Sd">Bootstrap standard deviation of r.</param>
+/// <param name="Snr"><c>r / sd</c>.</param>
+/// <param name="Bh">In the BH set A.</param>
+/// <param name="ForwardStop">In the ForwardStop set F.</param>
+/// <param name="SnrPass"><c>snr</c> above the threshold (set N).</param>
+/// <param name="Significant">In A ∩ F ∩ N.</param>
+public sealed record DimensionStatistics(
+    int Dimension, double Eigenvalue, double R, double P, double QBh, double Sd, double Snr,
+    bool Bh, bool ForwardStop, bool SnrPass, bool Significant);
+
+/// <summary>Everything a PPCA analysis produces (analysis.md sections 1-7 and 9).</summary>
+public sealed record PpcaResult
+{
+    /// <summary>Attribute names, in input column order.</summary>
+    public required IReadOnlyList<string> Attributes { get; init; }
+
+    /// <summary>One entry per tested dimension (k of them).</summary>
+    public required IReadOnlyList<DimensionStatistics> Dimensions { get; init; }
+
+    /// <summary>Rotated loadings of the significant dimensions (<c>p x s</c>), columns labelled by <see cref="Labels"/>.</summary>
+    public required RowMajorMatrix Loadings { get; init; }
+
+    /// <summary>Labels of the rotated dimensions: A, B, ....</summary>
+    public required IReadOnlyList<string> Labels { get; init; }
+
+    /// <summary>Held-out scores (<c>n x k</c> each).</summary>
+    public required HeldOutScores Scores { get; init; }
+
+    /// <summary>Loading significance (section 7); empty when replicates were skipped.</summary>
+    public required IReadOnlyList<LoadingSignificanceRow> LoadingSignificance { get; init; }
+
+    /// <summary>Preservation across countries (section 9), or null when the attributes are not a country x concept grid.</summary>
+    public required PreservationResult? Preservation { get; init; }
+
+    /// <summary>Why <see cref="Preservation"/> is null, if it is.</summary>
+    public string? PreservationSkippedBecause { get; init; }
+
+    /// <summary>Folds the fast method refitted in full (ill-conditioned updates).</summary>
+    public int RefittedFolds { get; init; }
+
+    /// <summary>Wall-clock seconds per step.</summary>
+    public required IReadOnlyDictionary<string, double> TimingsSeconds { get; init; }
+
+    /// <summary>The number of significant dimensions, <c>s</c>.</summary>
+    public int SignificantCount => Labels.Count;
+}
+
+/// <summary>Sections 1-6 on one (possibly weighted) sample: the all-rows analysis or one replicate.</summary>
+internal sealed record SampleAnalysis(
+    PpcaFit Fit,
+    HeldOutScores Scores,
+    DimensionBootstrapResult Bootstrap,
+    double[] QValues,
+    int ForwardStopCount,
+    bool[] BhPass,
+    bool[] SnrPass,
+    int[] Significant,
+    VarimaxResult? Rotation);
+
+/// <summary>The PPCA analysis of Brooks et al. 2024 on one process.</summary>
+public static class PpcaAnalysis
+{
+    /// <summary>
+    /// Runs sections 1-7 and 9 on <paramref name="x"/> (DNN outputs) and <paramref name="y"/>
+    /// (human judgments), rows matched stimuli, columns matched <paramref name="attributes"/>.
+    /// </summary>
+    public static PpcaResult Run(
+        RowMajorMatrix x,
+        RowMajorMatrix y,
+        IReadOnlyList<string> attributes,
+        PpcaOptions options,
+        IAnalysisProgress? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        ArgumentNullException.ThrowIfNull(attributes);
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join("; ", errors), nameof(options));
+        }
+
+        if (x.Rows != y.Rows || x.Columns != y.Columns || attributes.Count != x.Columns)
+        {
+            throw new ArgumentException("X, Y and the attribute names must have matching shapes.", nameof(y));
+        }
+
+        if (x.Rows < 3)
+        {
+            throw new ArgumentException($"An analysis needs at least 3 stimuli, got {x.Rows}.", nameof(x));
+        }
+
+        var timings = new Dictionary<string, double>();
+        var sample = AnalyzeSample(
+            x, y, null, options, options.Bootstrap, RandomPurpose.DimensionBootstrap, 0, options.EffectiveThreads, progress, cancellationToken, timings);
+
+        var dimensions = new DimensionStatistics[sample.Bootstrap.R.Length];
+        var significant = new HashSet<int>(sample.Significant);
+        for (var j = 0; j < dimensions.Length; j++)
+        {
+            dimensions[j] = new DimensionStatistics(
+                j + 1,
+                sample.Fit.Eigenvalues[j],
+                sample.Bootstrap.R[j],
+                sample.Bootstrap.P[j],
+                sample.QValues[j],
+                sample.Bootstrap.Sd[j],
+                sample.Bootstrap.Snr[j],
+                sample.BhPass[j],
+                j < sample.ForwardStopCount,
+                sample.SnrPass[j],
+                significant.Contains(j));
+        }
+
+        var loadings = sample.Rotation?.Loadings ?? new RowMajorMatrix(x.Columns, 0);
+        var labels = sample.Rotation?.Labels ?? [];
+        IReadOnlyList<LoadingSignificanceRow> loadingRows = [];
+        if (options.Replicates > 0 && labels.Length > 0)
+        {
+            var watch = Stopwatch.StartNew();
+            var replicates = RunReplicates(x, y, loadings, options, 0, options.Replicates, options.EffectiveThreads, progress, cancellationToken);
+            loadingRows = LoadingSignificance.Aggregate(loadings, labels, attributes, replicates, options.Alpha);
+            timings["loading_significance"] = watch.Elapsed.TotalSeconds;
+        }
+
+        PreservationResult? preservation = null;
+        string? skipped = null;
+        if (labels.Length == 0)
+        {
+            skipped = "no significant dimensions";
+        }
+        else if (AttributeGrid.TryParse(attributes, out var why) is { } grid)
+        {
+            preservation = Preservation.Compute(loadings, grid);
+        }
+        else
+        {
+            skipped = why;
+        }
+
+        return new PpcaResult
+        {
+            Attributes = attributes,
+            Dimensions = dimensions,
+            Loadings = loadings,
+            Labels = labels,
+            Scores = sample.Scores,
+            LoadingSignificance = loadingRows,
+            Preservation = preservation,
+            PreservationSkippedBecause = skipped,
+            RefittedFolds = sample.Scores.RefittedFolds,
+            TimingsSeconds = timings,
+        };
+    }
+
+    /// <summary>
+    /// Replicates <c>[first, first + count)</c> of section 7, in parallel over replicates (each
+    /// replicate on one thread); ordered by index.
+    /// </summary>
+    public static LoadingReplicate[] RunReplicates(
+        RowMajorMatrix x,
+        RowMajorMatrix y,
+        RowMajorMatrix reference,
+        PpcaOptions options,
+        int first,
+        int count,
+        int threads,
+        IAnalysisProgress? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var results = new LoadingReplicate[count];
+        var done = 0;
+        Parallel.For(
+            0,
+            count,
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads), CancellationToken = cancellationToken },
+            r =>
+            {
+                results[r] = LoadingSignificance.RunReplicate(x, y, reference, options, first + r, cancellationToken);
+                progress?.Report("replicates", Interlocked.Increment(ref done), count);
+            });
+        return results;
+    }
+
+    /// <summary>Sections 1-6 on rows with copy counts <paramref name="weights"/> (null: all 1).</summary>
+    internal static SampleAnalysis AnalyzeSample(
+        RowMajorMatrix x,
+        RowMajorMatrix y,
+        int[]? weights,
+        PpcaOptions options,
+        int bootstrapResamples,
+        RandomPurpose purpose,
+        long replicate,
+        int threads,
+        IAnalysisProgress? progress,
+        CancellationToken cancellationToken,
+        Dictionary<string, double>? timings = null)
+    {
+        var k = Math.Min(options.MaxDimensions, x.Columns);
+        var watch = Stopwatch.StartNew();
+        var fit = PpcaFit.Fit(x, y, weights);
+        Record("fit");
+
+        var foldProgress = progress is null ? null : new Progress(progress, "leave-one-out", x.Rows);
+        var scores = LeaveOneOut.Compute(x, y, weights, fit, k, options.LeaveOneOut, threads, foldProgress, cancellationToken);
+        Record("leave_one_out");
+
+        var resampleProgress = progress is null ? null : new Progress(progress, "bootstrap", bootstrapResamples);
+        var bootstrap = DimensionBootstrap.Run(scores.X, scores.Y, weights, bootstrapResamples, options.Seed, purpose, replicate, threads, resampleProgress);
+        Record("bootstrap");
+
+        var selection = DimensionSelection.Select(bootstrap.P, bootstrap.Snr, options.Alpha, options.SnrThreshold);
+        var significant = selection.SignificantIndices;
+        VarimaxResult? rotation = null;
+        if (significant.Length > 0)
+        {
+            var components = new RowMajorMatrix(x.Columns, significant.Length);
+            var eigenvalues = new double[significant.Length];
+            for (var c = 0; c < significant.Length; c++)
+            {
+                var j = significant[c];
+                eigenvalues[c] = fit.Eigenvalues[j];
+                for (var a = 0; a < x.Columns; a++)
+                {
+                    components[a, c] = fit.Components[a, j];
+                }
+            }
+
+            rotation = Varimax.RotateAndOrder(components, eigenvalues);
+        }
+
+        Record("varimax");
+        return new SampleAnalysis(
+            fit, scores, bootstrap, selection.Q, selection.ForwardStopCount, selection.Bh, selection.SnrPass, significant, rotation);
+
+        void Record(string step)
+        {
+            if (timings is not null)
+            {
+                timings[step] = watch.Elapsed.TotalSeconds;
+            }
+
+            watch.Restart();
+        }
+    }
+
+    /// <summary>Adapts stage progress to <see cref="IProgress{T}"/> of completed units.</summary>
+    private sealed class Progress(IAnalysisProgress sink, string stage, long total) : IProgress<int>
+    {
+        public void Report(int value) => sink.Report(stage, value, total);
+    }
+}
