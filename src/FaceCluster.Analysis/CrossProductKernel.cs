@@ -27,8 +27,8 @@ internal enum CrossProductPath
 /// rows one after the other, 8 values (one cache line, one 512-bit vector) per row, so entry
 /// <c>(t, c)</c> of a block is at <c>(c / 8) * panelStride + 8 t + c % 8</c>. <c>C</c> is
 /// <c>columns x columns</c>, row-major. Each path sums every entry over <c>t</c> in increasing order,
-/// so a path gives the same bits on any thread; different paths may differ in the last bits (the
-/// vector paths fuse the multiply-add, the scalar one does not).
+/// with a fused multiply-add, so every path gives the same bits: machines with and without AVX-512
+/// agree exactly (analysis.md section 10 across a mixed cluster).
 /// </remarks>
 internal static class CrossProductKernel
 {
@@ -140,7 +140,7 @@ internal static class CrossProductKernel
                 var ci = cross + (i * columns);
                 for (var j = 0; j <= i; j++)
                 {
-                    ci[j] += w * rows[((j / Panel) * rowPanelStride) + (t * Panel) + (j % Panel)];
+                    ci[j] = Math.FusedMultiplyAdd(w, rows[((j / Panel) * rowPanelStride) + (t * Panel) + (j % Panel)], ci[j]);
                 }
             }
         }

@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace FaceCluster.Analysis;
 
 /// <summary>Weighted column means and centred cross-products over the rows of two matrices.</summary>
@@ -21,7 +19,7 @@ internal static class CrossProducts
             }
 
             total += w;
-            Axpy(w, a.Row(i), means);
+            VectorKernels.Axpy(w, a.Row(i), means);
         }
 
         for (var j = 0; j < means.Length; j++)
@@ -100,26 +98,6 @@ internal static class CrossProducts
                 a[i, j] = s;
                 a[j, i] = s;
             }
-        }
-    }
-
-    /// <summary><c>y += alpha x</c>, vectorised.</summary>
-    public static void Axpy(double alpha, ReadOnlySpan<double> x, Span<double> y)
-    {
-        var i = 0;
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<double>.Count)
-        {
-            var va = new Vector<double>(alpha);
-            for (; i <= x.Length - Vector<double>.Count; i += Vector<double>.Count)
-            {
-                var vy = new Vector<double>(y[i..]);
-                (vy + (va * new Vector<double>(x[i..]))).CopyTo(y[i..]);
-            }
-        }
-
-        for (; i < x.Length; i++)
-        {
-            y[i] += alpha * x[i];
         }
     }
 }

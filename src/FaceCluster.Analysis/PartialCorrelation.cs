@@ -207,11 +207,11 @@ public static class PartialCorrelation
             var si = scale[i];
             for (var j = 0; j < i; j++)
             {
-                var s = (cross[(i * stride) + j] * si * scale[j]) - VectorMath.Dot(li[..j], factor.Slice(j * p, j));
+                var s = (cross[(i * stride) + j] * si * scale[j]) - VectorKernels.Dot(li[..j], factor.Slice(j * p, j));
                 li[j] = pivotOk[j] ? s / factor[(j * p) + j] : 0.0;
             }
 
-            var diagonal = (si > 0 ? 1.0 : 0.0) - VectorMath.Dot(li[..i], li[..i]);
+            var diagonal = (si > 0 ? 1.0 : 0.0) - VectorKernels.Dot(li[..i], li[..i]);
             if (diagonal > PivotTolerance)
             {
                 li[i] = Math.Sqrt(diagonal);

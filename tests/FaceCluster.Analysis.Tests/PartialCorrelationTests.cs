@@ -176,10 +176,21 @@ public class PartialCorrelationTests
             }
         }
 
+        double[]? first = null;
         foreach (var path in new[] { CrossProductPath.Scalar, CrossProductPath.Vector256, CrossProductPath.Vector512 })
         {
             var cross = new double[columns * columns];
             CrossProductKernel.AccumulateLower(rows, panelStride, weighted, panelStride, count, columns, cross, path);
+            first ??= cross;
+            for (var i = 0; i < columns; i++)
+            {
+                for (var j = 0; j <= i; j++)
+                {
+                    // Every path fuses each multiply-add in the same order: the same bits on every machine.
+                    Assert.Equal(first[(i * columns) + j], cross[(i * columns) + j]);
+                }
+            }
+
             for (var i = 0; i < columns; i++)
             {
                 for (var j = 0; j <= i; j++)
