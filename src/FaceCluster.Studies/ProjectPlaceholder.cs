@@ -1,0 +1,1 @@
+namespace FaceCluster.Studies; internal static class ProjectPlaceholder { }

@@ -1,0 +1,1 @@
+namespace FaceCluster.Synthetic; internal static class ProjectPlaceholder { }
