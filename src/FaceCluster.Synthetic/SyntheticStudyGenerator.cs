@@ -5,7 +5,7 @@ using FaceCluster.Tables;
 
 namespace FaceCluster.Synthetic;
 
-/// <summary>What <see cref="SyntheticStudyGenerator.GenerateAsync"/> wrote.</summary>
+/// <summary>What <see cref="SyntheticStudyGenerator"/> wrote.</summary>
 /// <param name="Folder">The study folder (full path).</param>
 /// <param name="Seeds">Seed images.</param>
 /// <param name="Mimics">Mimic images.</param>
@@ -52,8 +52,20 @@ public static class SyntheticStudyGenerator
         SyntheticStudy study, string outputDirectory, bool overwrite, Action<long>? imagesDone = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(study);
-        var watch = Stopwatch.StartNew();
         using var folder = StagedOutputDirectory.Create(outputDirectory, overwrite);
+        return await GenerateAsync(study, folder, imagesDone, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Generates <paramref name="study"/> into the staged <paramref name="folder"/> and commits it (so that a caller can
+    /// refuse an existing folder before it starts any other work).
+    /// </summary>
+    public static async Task<SyntheticStudySummary> GenerateAsync(
+        SyntheticStudy study, StagedOutputDirectory folder, Action<long>? imagesDone = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(study);
+        ArgumentNullException.ThrowIfNull(folder);
+        var watch = Stopwatch.StartNew();
         Directory.CreateDirectory(folder.GetPath(Path.Combine("images", "seeds")));
         Directory.CreateDirectory(folder.GetPath(Path.Combine("images", "mimics")));
 

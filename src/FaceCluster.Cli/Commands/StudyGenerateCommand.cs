@@ -73,10 +73,11 @@ internal static class StudyGenerateCommand
         }
 
         var study = SyntheticStudy.Create(options);
+        using var folder = StagedOutputDirectory.Create(outputPath, overwrite);
         return await context.Progress.RunAsync(async reporter =>
         {
             using var step = reporter.Start($"{stepName}: images", study.ImageCount);
-            return await SyntheticStudyGenerator.GenerateAsync(study, outputPath, overwrite, n => step.Advance(n), cancellationToken).ConfigureAwait(false);
+            return await SyntheticStudyGenerator.GenerateAsync(study, folder, n => step.Advance(n), cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
     }
 
