@@ -177,7 +177,7 @@ public sealed class ParquetRowGroupWriter : IAsyncDisposable
             if (!IsCommitted)
             {
                 await _stream.DisposeAsync().ConfigureAwait(false);
-                TryDelete(_temporaryPath);
+                AtomicFile.TryDelete(_temporaryPath);
             }
         }
     }
@@ -201,7 +201,7 @@ public sealed class ParquetRowGroupWriter : IAsyncDisposable
         }
 
         await _stream.DisposeAsync().ConfigureAwait(false);
-        TryDelete(_temporaryPath);
+        AtomicFile.TryDelete(_temporaryPath);
     }
 
     private async Task WriteGroupAsync(Array[] values, int rowCount, CancellationToken cancellationToken)
@@ -215,17 +215,5 @@ public sealed class ParquetRowGroupWriter : IAsyncDisposable
         group.CompleteValidate();
         RowCount += rowCount;
         RowGroupCount++;
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // A leftover hidden temporary file does not look like a result.
-        }
     }
 }
