@@ -80,7 +80,8 @@ public static class AtomicFile
     /// <summary>A short random string for temporary names.</summary>
     internal static string RandomSuffix() => Guid.NewGuid().ToString("N")[..12];
 
-    private static void TryDelete(string path)
+    /// <summary>Deletes a temporary file if it can; a leftover hidden file matters less than the error being reported.</summary>
+    internal static void TryDelete(string path)
     {
         try
         {

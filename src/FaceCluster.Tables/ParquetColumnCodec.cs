@@ -44,7 +44,7 @@ internal abstract class ParquetColumnCodec
 
     /// <summary>Writes rows <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> into a row group.</summary>
     public abstract Task WriteAsync(
-        ParquetRowGroupWriter writer, DataField field, Array values, int start, int count, CancellationToken cancellationToken);
+        Parquet.ParquetRowGroupWriter writer, DataField field, Array values, int start, int count, CancellationToken cancellationToken);
 
     /// <summary>Reads one column of every row group, in order, into a single array.</summary>
     private static async Task<TValue[]> ReadGroupsAsync<TValue>(
@@ -72,7 +72,7 @@ internal abstract class ParquetColumnCodec
                 : await ReadGroupsAsync<T>(reader, rowCount, (group, values) => group.ReadAsync<T>(field, values, null, cancellationToken)).ConfigureAwait(false);
 
         public override Task WriteAsync(
-            ParquetRowGroupWriter writer, DataField field, Array values, int start, int count, CancellationToken cancellationToken) =>
+            Parquet.ParquetRowGroupWriter writer, DataField field, Array values, int start, int count, CancellationToken cancellationToken) =>
             values switch
             {
                 T[] plain => writer.WriteAsync<T>(field, plain.AsMemory(start, count), null, null, cancellationToken),
@@ -88,7 +88,7 @@ internal abstract class ParquetColumnCodec
             await ReadGroupsAsync<string?>(reader, rowCount, (group, values) => group.ReadAsync(field, values, null, cancellationToken)).ConfigureAwait(false);
 
         public override Task WriteAsync(
-            ParquetRowGroupWriter writer, DataField field, Array values, int start, int count, CancellationToken cancellationToken) =>
+            Parquet.ParquetRowGroupWriter writer, DataField field, Array values, int start, int count, CancellationToken cancellationToken) =>
             writer.WriteAsync(field, new ArraySegment<string>((string[])values, start, count));
     }
 
@@ -99,7 +99,7 @@ internal abstract class ParquetColumnCodec
             await ReadGroupsAsync<byte[]?>(reader, rowCount, (group, values) => group.ReadAsync(field, values, null, cancellationToken)).ConfigureAwait(false);
 
         public override Task WriteAsync(
-            ParquetRowGroupWriter writer, DataField field, Array values, int start, int count, CancellationToken cancellationToken) =>
+            Parquet.ParquetRowGroupWriter writer, DataField field, Array values, int start, int count, CancellationToken cancellationToken) =>
             writer.WriteAsync(field, new ArraySegment<byte[]>((byte[][])values, start, count));
     }
 }

@@ -1,1 +1,0 @@
-namespace FaceCluster.Synthetic; internal static class ProjectPlaceholder { }
