@@ -60,8 +60,8 @@ internal delegate object TextConverter(int column, string?[] values, int count);
 
 /// <summary>
 /// Reads a study table (Parquet or CSV) in batches of rows, only the columns asked for: a Parquet row group, or
-/// <see cref="CsvBatchRows"/> CSV records, at a time. The next batch is read in the background while the caller
-/// works on the current one. Extra columns are ignored.
+/// <see cref="CsvBatchRows"/> CSV records, at a time (the next CSV batch is parsed in the background while the
+/// caller works on the current one). Extra columns are ignored.
 /// </summary>
 /// <remarks>
 /// Parquet columns are decoded in parallel. A <see cref="TextConverter"/> runs on the decoding thread as soon as a
@@ -88,7 +88,7 @@ internal sealed class TableBatchReader : IAsyncDisposable
     private Task<TableBatch?>? _next;
     private int _group;
     private long _rowsRead;
-    private bool _started;
+    private bool _finished;
 
     private TableBatchReader(
         ColumnSpec[] specs, string file, ParquetStreamingReader? parquet, CsvRecordReader? csv, int[] csvIndex, int csvWidth, TextConverter? convert)
@@ -202,18 +202,25 @@ internal sealed class TableBatchReader : IAsyncDisposable
     /// <summary>The next batch, or null at the end. Problems of the file itself come as <see cref="InvalidInputException"/>.</summary>
     public async Task<TableBatch?> ReadAsync(CancellationToken cancellationToken)
     {
-        if (!_started)
+        if (_finished)
         {
-            _started = true;
-            _next = ReadNextAsync(cancellationToken);
+            return null;
         }
 
-        var current = _next!;
+        var pending = _next ?? ReadNextAsync(cancellationToken);
         _next = null;
-        var batch = await current.ConfigureAwait(false);
-        if (batch is not null)
+        var batch = await pending.ConfigureAwait(false);
+        if (batch is null)
         {
-            // Read ahead while the caller works on this batch.
+            _finished = true;
+            return null;
+        }
+
+        if (_csv is not null)
+        {
+            // Parse the next CSV batch while the caller works on this one. Parquet row groups are not read ahead:
+            // their columns already decode in parallel, and a second row group in flight costs far more memory
+            // (a few hundred MB per million rows) than the overlap saves time.
             _next = Task.Run(() => ReadNextAsync(cancellationToken), cancellationToken);
         }
 
