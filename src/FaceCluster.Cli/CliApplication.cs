@@ -65,7 +65,7 @@ internal static class CliApplication
             AnalyzeCommand.Create(context),
             ShowCommand.Create(context),
             BenchCommand.Create(context),
-            new Command("study", "Study folders: generate a synthetic study.") { StudyGenerateCommand.Create(context) },
+            StudyCommand.Create(context),
         };
         return root;
     }

@@ -1,1 +1,0 @@
-namespace FaceCluster.Studies; internal static class ProjectPlaceholder { }
