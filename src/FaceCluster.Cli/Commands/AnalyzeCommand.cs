@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using FaceCluster.Analysis;
+using FaceCluster.Outputs;
 using FaceCluster.Cli.Progress;
 using FaceCluster.Tables;
 
