@@ -1,0 +1,255 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using FaceCluster.Tables;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FaceCluster.Grains;
+
+/// <summary>
+/// Computes the ranges that this silo's workers accept, <see cref="FaceClusterClusterOptions.EffectiveWorkerSlots"/> at a
+/// time (their arithmetic on dedicated threads, never on the threads that run grains), and reports each outcome to the
+/// run's coordinator.
+/// When the silo stops, running ranges are abandoned: the coordinator sees the silo die and reassigns them.
+/// </summary>
+public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecycle>, IDisposable
+{
+    private static readonly TimeSpan[] ReportBackoff = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
+
+    private readonly FaceClusterClusterOptions _options;
+    private readonly IGrainFactory _grains;
+    private readonly SiloAddress _silo;
+    private readonly InputCache _cache;
+    private readonly IRangeObserver[] _observers;
+    private readonly ILogger<SiloWorkExecutor> _logger;
+    private readonly Channel<WorkRange> _queue = Channel.CreateUnbounded<WorkRange>();
+    private readonly ConcurrentDictionary<(string RunId, string Stage, int First), byte> _pending = new();
+    private readonly ConcurrentDictionary<string, Task<RunRequest>> _requests = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _startLock = new();
+    private Task[]? _loops;
+
+    /// <summary>Creates the executor of one silo.</summary>
+    public SiloWorkExecutor(
+        IOptions<FaceClusterClusterOptions> options,
+        IGrainFactory grains,
+        ILocalSiloDetails silo,
+        InputCache cache,
+        IEnumerable<IRangeObserver> observers,
+        ILogger<SiloWorkExecutor> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(silo);
+        _options = options.Value;
+        _grains = grains;
+        _silo = silo.SiloAddress;
+        _cache = cache;
+        _observers = observers.ToArray();
+        _logger = logger;
+    }
+
+    /// <summary>Ranges computed at once.</summary>
+    public int Slots => _options.EffectiveWorkerSlots;
+
+    /// <summary>Ranges queued or running.</summary>
+    public int Queued => _pending.Count;
+
+    /// <summary>This silo.</summary>
+    public SiloAddress Silo => _silo;
+
+    /// <summary>Queues <paramref name="range"/> (once: a range already queued here is not queued twice) and returns at once.</summary>
+    public RangeAccepted Accept(WorkRange range)
+    {
+        ArgumentNullException.ThrowIfNull(range);
+        if (_stopping.IsCancellationRequested)
+        {
+            throw new InvalidOperationException($"Silo {_silo} is stopping and accepts no more work.");
+        }
+
+        EnsureStarted();
+        if (_pending.TryAdd((range.RunId, range.Stage, range.First), 0) && !_queue.Writer.TryWrite(range))
+        {
+            _pending.TryRemove((range.RunId, range.Stage, range.First), out _);
+            throw new InvalidOperationException($"Silo {_silo} is stopping and accepts no more work.");
+        }
+
+        return new RangeAccepted(_silo, Slots, _pending.Count);
+    }
+
+    /// <inheritdoc />
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        ArgumentNullException.ThrowIfNull(lifecycle);
+
+        // Work stops as soon as the silo begins to shut down, before grains are deactivated.
+        lifecycle.Subscribe(
+            nameof(SiloWorkExecutor),
+            ServiceLifecycleStage.Active,
+            _ => Task.CompletedTask,
+            _ =>
+            {
+                Stop();
+                return Task.CompletedTask;
+            });
+    }
+
+    /// <summary>Abandons running ranges and stops the threads.</summary>
+    public void Stop()
+    {
+        if (!_stopping.IsCancellationRequested)
+        {
+            _stopping.Cancel();
+            _queue.Writer.TryComplete();
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Stop();
+        _stopping.Dispose();
+    }
+
+    private void EnsureStarted()
+    {
+        if (_loops is not null)
+        {
+            return;
+        }
+
+        lock (_startLock)
+        {
+            _loops ??= Enumerable.Range(0, Slots).Select(_ => Task.Run(WorkLoopAsync)).ToArray();
+        }
+    }
+
+    private async Task WorkLoopAsync()
+    {
+        try
+        {
+            await foreach (var range in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                try
+                {
+                    await ProcessAsync(range).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _pending.TryRemove((range.RunId, range.Stage, range.First), out _);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // The silo is stopping.
+        }
+    }
+
+    private async Task ProcessAsync(WorkRange range)
+    {
+        var token = _stopping.Token;
+        var watch = Stopwatch.StartNew();
+        var outcome = RangeOutcome.Abandoned;
+        string? reason = null;
+        try
+        {
+            var files = new RunFiles(_options.DataRoot, range.RunId);
+            if (files.IsCancelled)
+            {
+                return;
+            }
+
+            var request = await RequestOf(files, token).ConfigureAwait(false);
+            foreach (var observer in _observers)
+            {
+                await observer.OnRangeStartingAsync(range, _silo, token).ConfigureAwait(false);
+            }
+
+            if (files.IsPresent(request, range.Stage, range.First, range.Count))
+            {
+                outcome = RangeOutcome.AlreadyPresent;
+            }
+            else
+            {
+                await StageWork.RunAsync(files, request, range, _cache, token).ConfigureAwait(false);
+                outcome = RangeOutcome.Computed;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            outcome = RangeOutcome.Abandoned;
+        }
+        catch (InvalidInputException e)
+        {
+            outcome = RangeOutcome.Rejected;
+            reason = e.Message;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            outcome = RangeOutcome.Failed;
+            reason = $"{e.GetType().Name}: {e.Message}";
+            LogRangeFailed(range.RunId, range.Stage, range.First, range.Count, e);
+        }
+
+        foreach (var observer in _observers)
+        {
+            observer.OnRangeFinished(range, _silo, outcome, watch.Elapsed);
+        }
+
+        if (outcome != RangeOutcome.Abandoned)
+        {
+            _ = ReportAsync(range, outcome, reason);
+        }
+    }
+
+    private Task<RunRequest> RequestOf(RunFiles files, CancellationToken cancellationToken)
+    {
+        var task = _requests.GetOrAdd(files.RunId, _ => files.ReadRequestAsync(CancellationToken.None));
+        if (task.IsFaulted)
+        {
+            _requests.TryRemove(new KeyValuePair<string, Task<RunRequest>>(files.RunId, task));
+        }
+
+        return task.WaitAsync(cancellationToken);
+    }
+
+    private async Task ReportAsync(WorkRange range, RangeOutcome outcome, string? reason)
+    {
+        var coordinator = _grains.GetGrain<IRunCoordinatorGrain>(range.RunId);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                var report = outcome switch
+                {
+                    RangeOutcome.Computed or RangeOutcome.AlreadyPresent => coordinator.RangeCompleted(range),
+                    RangeOutcome.Rejected => coordinator.RangeRejected(range, reason!),
+                    _ => coordinator.RangeFailed(range, reason!),
+                };
+                await report.ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException && attempt < ReportBackoff.Length && !_stopping.IsCancellationRequested)
+            {
+                // The coordinator may be moving to another silo; it also finds finished shards by itself.
+                LogReportRetry(range.RunId, range.Stage, range.First, e.Message);
+                await Task.Delay(ReportBackoff[attempt]).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogReportLost(range.RunId, range.Stage, range.First, e.Message);
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId}: range {Stage} [{First}, +{Count}) failed")]
+    private partial void LogRangeFailed(string runId, string stage, int first, int count, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId}: reporting range {Stage} {First} failed ({Reason}); retrying")]
+    private partial void LogReportRetry(string runId, string stage, int first, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId}: could not report range {Stage} {First} ({Reason}); the coordinator will find its shard or reassign it")]
+    private partial void LogReportLost(string runId, string stage, int first, string reason);
+}
