@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using FaceCluster.Analysis;
+using FaceCluster.Cli.Cluster;
+using FaceCluster.Grains;
 using FaceCluster.Outputs;
 using FaceCluster.Tables;
 
@@ -25,21 +27,25 @@ internal static class GppcaCommand
         var output = AnalyzeCommand.OutputOption();
         var overwrite = AnalyzeCommand.OverwriteOption();
         var threads = new Option<int>("--threads") { Description = "Worker threads (0: all cores); results do not depend on it.", DefaultValueFactory = _ => 0, HelpName = "N" };
+        var execution = new ExecutionOptions();
         var command = new Command("gppca", "Dimensions of judgments preserved across countries (generalized PPCA with leave-one-out and pairwise tests).")
         {
             judgments, output, overwrite, threads,
         };
+        execution.AddTo(command);
         command.SetAction((parseResult, cancellationToken) => RunAsync(
             context,
             parseResult.GetRequiredValue(judgments),
             parseResult.GetRequiredValue(output),
             parseResult.GetValue(overwrite),
             parseResult.GetValue(threads),
+            execution.Read(parseResult),
             cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliContext context, string path, string outputPath, bool overwrite, int threads, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(
+        CliContext context, string path, string outputPath, bool overwrite, int threads, Execution execution, CancellationToken cancellationToken)
     {
         if (threads < 0)
         {
@@ -49,6 +55,29 @@ internal static class GppcaCommand
         var table = await WideTableReader.ReadAsync(path, cancellationToken).ConfigureAwait(false);
         var grid = GppcaOutputs.GridOf(table);
         using var output = StagedOutputDirectory.Create(outputPath, overwrite);
+        if (!execution.InProcess)
+        {
+            await EmbeddedRun.RunAsync(
+                context,
+                execution.DataRoot,
+                threads,
+                async (root, runId, ct) =>
+                {
+                    var input = $"{RunPaths.Inputs(runId)}/judgments.parquet";
+                    Directory.CreateDirectory(DataRootPaths.Resolve(root, RunPaths.Inputs(runId)));
+                    await WideTableWriter.WriteParquetAsync(table, DataRootPaths.Resolve(root, input), ct).ConfigureAwait(false);
+                    return new RunRequest(AnalysisKind.Gppca, null, input, RunPaths.Output(runId), Threads: threads, YName: Path.GetFullPath(path));
+                },
+                output.StagingPath,
+                cancellationToken).ConfigureAwait(false);
+            await output.CommitAsync(cancellationToken).ConfigureAwait(false);
+            using var summary = await EmbeddedRun.ReadSummaryAsync(output.TargetPath, cancellationToken).ConfigureAwait(false);
+            await WriteReportAsync(
+                context, table.RowCount, grid, summary.RootElement.GetProperty("n_preserved").GetInt32(), summary.RootElement.GetProperty("dimensions_tested").GetInt32(), output.TargetPath)
+                .ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
         var countries = GppcaOutputs.Split(table, grid);
         var workers = threads > 0 ? threads : Environment.ProcessorCount;
         var watch = Stopwatch.StartNew();
@@ -63,9 +92,14 @@ internal static class GppcaCommand
             output.StagingPath, result, grid, table.RowCount, workers, new JsonObject { ["judgments"] = Path.GetFullPath(path) }, watch.Elapsed.TotalSeconds, cancellationToken)
             .ConfigureAwait(false);
         await output.CommitAsync(cancellationToken).ConfigureAwait(false);
-        await context.Output.WriteLineAsync(
-            $"G-PPCA of {table.RowCount} stimuli, {grid.Countries.Count} countries x {grid.Concepts.Count} concepts: {result.PreservedCount} of {result.Dimensions} dimensions preserved.").ConfigureAwait(false);
-        await context.Output.WriteLineAsync($"Results in {output.TargetPath}").ConfigureAwait(false);
+        await WriteReportAsync(context, table.RowCount, grid, result.PreservedCount, result.Dimensions, output.TargetPath).ConfigureAwait(false);
         return ExitCodes.Success;
+    }
+
+    private static async Task WriteReportAsync(CliContext context, int stimuli, AttributeGrid grid, int preserved, int dimensions, string folder)
+    {
+        await context.Output.WriteLineAsync(
+            $"G-PPCA of {stimuli} stimuli, {grid.Countries.Count} countries x {grid.Concepts.Count} concepts: {preserved} of {dimensions} dimensions preserved.").ConfigureAwait(false);
+        await context.Output.WriteLineAsync($"Results in {folder}").ConfigureAwait(false);
     }
 }
