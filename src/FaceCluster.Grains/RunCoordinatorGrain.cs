@@ -91,9 +91,14 @@ public sealed partial class RunCoordinatorGrain(
         ArgumentNullException.ThrowIfNull(request);
         if (Run.Request is not null)
         {
-            return Run.Request == request
-                ? Status()
-                : throw new ArgumentException($"Run {RunId} was already started with another request.", nameof(request));
+            if (Run.Request != request)
+            {
+                throw new ArgumentException($"Run {RunId} was already started with another request.", nameof(request));
+            }
+
+            // A retried Start (for example after a timeout) also retries the registration.
+            await GrainFactory.GetGrain<IRunRegistryGrain>(0).Register(RunId);
+            return Status();
         }
 
         var errors = Validate(request);
