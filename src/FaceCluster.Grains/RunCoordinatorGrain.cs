@@ -34,6 +34,7 @@ public sealed partial class RunCoordinatorGrain(
     private readonly Dictionary<SiloAddress, int> _slots = [];
     private readonly Dictionary<SiloAddress, DateTimeOffset> _unresponsiveUntil = [];
     private IGrainTimer? _timer;
+    private RunFiles? _files;
     private bool _dirty;
     private DateTimeOffset _lastPersist;
 
@@ -41,7 +42,7 @@ public sealed partial class RunCoordinatorGrain(
 
     private string RunId => this.GetPrimaryKeyString();
 
-    private RunFiles Files => new(_options.DataRoot, RunId);
+    private RunFiles Files => _files ??= new(_options.DataRoot, RunId);
 
     private bool IsUnfinished => Run.Request is not null && Run.State is RunState.Pending or RunState.Running or RunState.Aggregating;
 

@@ -130,14 +130,9 @@ public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecy
         {
             await foreach (var range in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
             {
-                try
-                {
-                    await ProcessAsync(range).ConfigureAwait(false);
-                }
-                finally
-                {
-                    _pending.TryRemove((range.RunId, range.Stage, range.First), out _);
-                }
+                // The slot is busy while the range computes; writing its shard (with a flush to disk) and reporting
+                // happen beside the next range, so a slow disk does not leave a core idle.
+                _ = await ProcessAsync(range).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -146,18 +141,18 @@ public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecy
         }
     }
 
-    private async Task ProcessAsync(WorkRange range)
+    /// <summary>Computes <paramref name="range"/>; returns the task that writes its shard and reports it.</summary>
+    private async Task<Task> ProcessAsync(WorkRange range)
     {
         var token = _stopping.Token;
         var watch = Stopwatch.StartNew();
-        var outcome = RangeOutcome.Abandoned;
-        string? reason = null;
+        Func<CancellationToken, Task>? write = null;
         try
         {
             var files = new RunFiles(_options.DataRoot, range.RunId);
             if (files.IsCancelled)
             {
-                return;
+                return Finish(range, watch, RangeOutcome.Abandoned, null);
             }
 
             var request = await RequestOf(files, token).ConfigureAwait(false);
@@ -168,39 +163,61 @@ public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecy
 
             if (files.IsPresent(request, range.Stage, range.First, range.Count))
             {
-                outcome = RangeOutcome.AlreadyPresent;
+                return Finish(range, watch, RangeOutcome.AlreadyPresent, null);
             }
-            else
-            {
-                await StageWork.RunAsync(files, request, range, _cache, token).ConfigureAwait(false);
-                outcome = RangeOutcome.Computed;
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            outcome = RangeOutcome.Abandoned;
-        }
-        catch (InvalidInputException e)
-        {
-            outcome = RangeOutcome.Rejected;
-            reason = e.Message;
+
+            write = await StageWork.ComputeAsync(files, request, range, _cache, token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            outcome = RangeOutcome.Failed;
-            reason = $"{e.GetType().Name}: {e.Message}";
-            LogRangeFailed(range.RunId, range.Stage, range.First, range.Count, e);
+            return Finish(range, watch, Classify(range, e, out var reason), reason);
         }
 
+        return Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await write(token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    await Finish(range, watch, Classify(range, e, out var reason), reason).ConfigureAwait(false);
+                    return;
+                }
+
+                await Finish(range, watch, RangeOutcome.Computed, null).ConfigureAwait(false);
+            },
+            CancellationToken.None);
+    }
+
+    private RangeOutcome Classify(WorkRange range, Exception exception, out string? reason)
+    {
+        switch (exception)
+        {
+            case OperationCanceledException:
+                reason = null;
+                return RangeOutcome.Abandoned;
+            case InvalidInputException:
+                reason = exception.Message;
+                return RangeOutcome.Rejected;
+            default:
+                reason = $"{exception.GetType().Name}: {exception.Message}";
+                LogRangeFailed(range.RunId, range.Stage, range.First, range.Count, exception);
+                return RangeOutcome.Failed;
+        }
+    }
+
+    /// <summary>Tells the observers, frees the range's place in this silo's queue, and reports to the coordinator.</summary>
+    private Task Finish(WorkRange range, Stopwatch watch, RangeOutcome outcome, string? reason)
+    {
         foreach (var observer in _observers)
         {
             observer.OnRangeFinished(range, _silo, outcome, watch.Elapsed);
         }
 
-        if (outcome != RangeOutcome.Abandoned)
-        {
-            _ = ReportAsync(range, outcome, reason);
-        }
+        _pending.TryRemove((range.RunId, range.Stage, range.First), out _);
+        return outcome == RangeOutcome.Abandoned ? Task.CompletedTask : ReportAsync(range, outcome, reason);
     }
 
     private Task<RunRequest> RequestOf(RunFiles files, CancellationToken cancellationToken)

@@ -34,7 +34,18 @@ public static class StageWork
 
     /// <summary>Computes <paramref name="range"/> of <paramref name="request"/> and writes its shard.</summary>
     /// <exception cref="InvalidInputException">The inputs are unusable (the run cannot succeed).</exception>
-    public static Task RunAsync(RunFiles files, RunRequest request, WorkRange range, InputCache cache, CancellationToken cancellationToken)
+    public static async Task RunAsync(RunFiles files, RunRequest request, WorkRange range, InputCache cache, CancellationToken cancellationToken)
+    {
+        var write = await ComputeAsync(files, request, range, cache, cancellationToken).ConfigureAwait(false);
+        await write(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Computes <paramref name="range"/> of <paramref name="request"/> and returns what writes its shard (the work that
+    /// needs the disk rather than a core; one-unit stages write everything before they return).
+    /// </summary>
+    /// <exception cref="InvalidInputException">The inputs are unusable (the run cannot succeed).</exception>
+    public static Task<Func<CancellationToken, Task>> ComputeAsync(RunFiles files, RunRequest request, WorkRange range, InputCache cache, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(request);
@@ -43,14 +54,22 @@ public static class StageWork
         Directory.CreateDirectory(files.Shards);
         return range.Stage switch
         {
-            RunStages.Prepare => PrepareAsync(files, request, cache, cancellationToken),
+            RunStages.Prepare => Whole(PrepareAsync(files, request, cache, cancellationToken)),
             RunStages.LeaveOneOut => LeaveOneOutAsync(files, request, range.First, range.Count, cache, cancellationToken),
-            RunStages.Bootstrap => BootstrapAsync(files, request, cache, cancellationToken),
+            RunStages.Bootstrap => Whole(BootstrapAsync(files, request, cache, cancellationToken)),
             RunStages.Replicates => ReplicatesAsync(files, request, range.First, range.Count, cache, cancellationToken),
-            RunStages.Aggregate => AggregateAsync(files, request, cache, cancellationToken),
-            RunStages.Gppca => GppcaAsync(files, request, cache, cancellationToken),
+            RunStages.Aggregate => Whole(AggregateAsync(files, request, cache, cancellationToken)),
+            RunStages.Gppca => Whole(GppcaAsync(files, request, cache, cancellationToken)),
             _ => throw new ArgumentException($"Unknown stage '{range.Stage}'.", nameof(range)),
         };
+    }
+
+    private static readonly Func<CancellationToken, Task> Nothing = _ => Task.CompletedTask;
+
+    private static async Task<Func<CancellationToken, Task>> Whole(Task work)
+    {
+        await work.ConfigureAwait(false);
+        return Nothing;
     }
 
     /// <summary>
@@ -102,7 +121,8 @@ public static class StageWork
         await AtomicFile.WriteJsonAsync(files.Prepare, new PrepareResult(inputs.SeedIds.Length, inputs.Attributes.Length, k), cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task LeaveOneOutAsync(RunFiles files, RunRequest request, int first, int count, InputCache cache, CancellationToken cancellationToken)
+    private static async Task<Func<CancellationToken, Task>> LeaveOneOutAsync(
+        RunFiles files, RunRequest request, int first, int count, InputCache cache, CancellationToken cancellationToken)
     {
         var inputs = await PpcaInputsAsync(files, request, cache, cancellationToken).ConfigureAwait(false);
         var options = OptionsOf(request);
@@ -127,7 +147,7 @@ public static class StageWork
             columns.Add(new ParquetColumn($"y_{j + 1}", Slice(scores.Y, first, count, j)));
         }
 
-        await ParquetTableWriter.WriteAsync(files.LeaveOneOut(first, count), columns, cancellationToken).ConfigureAwait(false);
+        return ct => ParquetTableWriter.WriteAsync(files.LeaveOneOut(first, count), columns, ct);
     }
 
     private static double[] Slice(RowMajorMatrix m, int first, int count, int column)
@@ -196,7 +216,8 @@ public static class StageWork
         await AtomicFile.WriteJsonAsync(files.MainMarker, new MainResult(main.SignificantCount, main.RefittedFolds), cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task ReplicatesAsync(RunFiles files, RunRequest request, int first, int count, InputCache cache, CancellationToken cancellationToken)
+    private static async Task<Func<CancellationToken, Task>> ReplicatesAsync(
+        RunFiles files, RunRequest request, int first, int count, InputCache cache, CancellationToken cancellationToken)
     {
         var inputs = await PpcaInputsAsync(files, request, cache, cancellationToken).ConfigureAwait(false);
         var (_, reference) = await cache.GetLoadingsAsync(files.MainLoadings, cancellationToken).ConfigureAwait(false);
@@ -229,7 +250,7 @@ public static class StageWork
             columns.Add(new ParquetColumn($"match_{d + 1}", replicates.Select(r => r.MatchLengths[d]).ToArray()));
         }
 
-        await ParquetTableWriter.WriteAsync(files.Replicates(first, count), columns, cancellationToken).ConfigureAwait(false);
+        return ct => ParquetTableWriter.WriteAsync(files.Replicates(first, count), columns, ct);
     }
 
     /// <summary>Reads every replicate from the replicate shards.</summary>
