@@ -38,11 +38,13 @@ public sealed class FileGrainStorage : IGrainStorage
         _json = jsonOptions ?? DefaultJsonOptions;
     }
 
-    /// <summary>Indented, camel-case-free (property names as declared), NaN and infinities allowed.</summary>
+    /// <summary>Indented, property names as declared, enums as their names, NaN and infinities allowed, text unescaped.</summary>
     public static JsonSerializerOptions DefaultJsonOptions { get; } = new(JsonSerializerDefaults.General)
     {
         WriteIndented = true,
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>The file that holds <paramref name="stateName"/> of <paramref name="grainId"/>.</summary>

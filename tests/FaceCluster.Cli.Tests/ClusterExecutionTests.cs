@@ -86,6 +86,6 @@ public sealed class ClusterExecutionTests : IDisposable
         var runFolder = Assert.Single(Directory.GetDirectories(Path.Combine(root, "runs")));
         Assert.True(File.Exists(Path.Combine(runFolder, "cancelled")));
         var state = Assert.Single(Directory.GetFiles(Path.Combine(root, "grain-state"), "*.json", SearchOption.AllDirectories), f => f.Contains("run", StringComparison.Ordinal) && f.Contains("analyze-", StringComparison.Ordinal));
-        Assert.Contains("\"State\": 5", await File.ReadAllTextAsync(state, Ct), StringComparison.Ordinal);
+        Assert.Contains("\"State\": \"Cancelled\"", await File.ReadAllTextAsync(state, Ct), StringComparison.Ordinal);
     }
 }
