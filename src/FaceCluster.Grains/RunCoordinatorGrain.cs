@@ -365,10 +365,13 @@ public sealed partial class RunCoordinatorGrain(
             var assignments = new List<(RangeState Range, SiloAddress Silo)>();
             foreach (var range in pending)
             {
+                // A range that failed or timed out goes elsewhere if it can.
+                var failedOn = range.Failures > 0 ? range.Silo : null;
                 var silo = silos
                     .Select(s => (Silo: s, Room: Capacity(s) - running[s]))
                     .Where(s => s.Room > 0)
-                    .OrderByDescending(s => s.Room)
+                    .OrderBy(s => s.Silo.ToParsableString() == failedOn ? 1 : 0)
+                    .ThenByDescending(s => s.Room)
                     .Select(s => s.Silo)
                     .FirstOrDefault();
                 if (silo is null)

@@ -24,7 +24,7 @@ public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecy
     private readonly IRangeObserver[] _observers;
     private readonly ILogger<SiloWorkExecutor> _logger;
     private readonly Channel<WorkRange> _queue = Channel.CreateUnbounded<WorkRange>();
-    private readonly ConcurrentDictionary<(string RunId, string Stage, int First), byte> _pending = new();
+    private readonly ConcurrentDictionary<(string RunId, string Stage, int First, int Attempt), byte> _pending = new();
     private readonly ConcurrentDictionary<string, Task<RunRequest>> _requests = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _startLock = new();
@@ -58,7 +58,10 @@ public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecy
     /// <summary>This silo.</summary>
     public SiloAddress Silo => _silo;
 
-    /// <summary>Queues <paramref name="range"/> (once: a range already queued here is not queued twice) and returns at once.</summary>
+    /// <summary>
+    /// Queues <paramref name="range"/> (an attempt already queued here is not queued twice; a later attempt is, even while
+    /// an earlier one is stuck) and returns at once.
+    /// </summary>
     public RangeAccepted Accept(WorkRange range)
     {
         ArgumentNullException.ThrowIfNull(range);
@@ -68,9 +71,9 @@ public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecy
         }
 
         EnsureStarted();
-        if (_pending.TryAdd((range.RunId, range.Stage, range.First), 0) && !_queue.Writer.TryWrite(range))
+        if (_pending.TryAdd((range.RunId, range.Stage, range.First, range.Attempt), 0) && !_queue.Writer.TryWrite(range))
         {
-            _pending.TryRemove((range.RunId, range.Stage, range.First), out _);
+            _pending.TryRemove((range.RunId, range.Stage, range.First, range.Attempt), out _);
             throw new InvalidOperationException($"Silo {_silo} is stopping and accepts no more work.");
         }
 
@@ -216,7 +219,7 @@ public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecy
             observer.OnRangeFinished(range, _silo, outcome, watch.Elapsed);
         }
 
-        _pending.TryRemove((range.RunId, range.Stage, range.First), out _);
+        _pending.TryRemove((range.RunId, range.Stage, range.First, range.Attempt), out _);
         return outcome == RangeOutcome.Abandoned ? Task.CompletedTask : ReportAsync(range, outcome, reason);
     }
 

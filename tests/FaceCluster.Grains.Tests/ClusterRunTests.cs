@@ -164,6 +164,25 @@ public sealed class ClusterRunTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_range_that_times_out_is_reassigned_and_counted_once()
+    {
+        var observer = new RecordingObserver { Hold = (range, _) => range.Stage == RunStages.Replicates && range.First == 3 && range.Attempt == 1 };
+        await using var harness = await ClusterHarness.StartAsync(1, _root, options => options.RangeTimeout = TimeSpan.FromSeconds(2), observer);
+        var request = TestInputs.Request("out");
+        var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>("timeout");
+        await coordinator.Start(request);
+        var status = await Poll.FinishedAsync(harness.Client, "timeout");
+
+        Assert.True(status.State == RunState.Completed, status.Error);
+        TestInputs.AssertSameTables(Expected(request), Path.Combine(_root, "out"));
+        var report = await coordinator.GetReport();
+        AssertEveryRangeCountedOnce(report);
+        var range = report.Stages.Single(s => s.Name == RunStages.Replicates).Ranges.Single(r => r.First == 3);
+        Assert.True(range.Attempts >= 2 && range.Failures >= 1, range.ToString());
+        Assert.Contains("timed out", range.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cancel_stops_the_run_and_writes_no_output()
     {
         var observer = new RecordingObserver { Hold = (range, _) => range.Stage == RunStages.Replicates };
