@@ -103,8 +103,68 @@ public static class PpcaAnalysis
         }
 
         var timings = new Dictionary<string, double>();
-        var sample = AnalyzeSample(
-            x, y, null, options, options.Bootstrap, RandomPurpose.DimensionBootstrap, 0, options.EffectiveThreads, progress, cancellationToken, timings);
+        var watch = Stopwatch.StartNew();
+        var fit = FitAllRows(x, y);
+        timings["fit"] = watch.Elapsed.TotalSeconds;
+        watch.Restart();
+        var k = TestedDimensions(x.Columns, options);
+        var foldProgress = progress is null ? null : new Progress(progress, "leave-one-out", x.Rows);
+        var scores = LeaveOneOut.Compute(x, y, null, fit, k, options.LeaveOneOut, options.EffectiveThreads, foldProgress, cancellationToken);
+        timings["leave_one_out"] = watch.Elapsed.TotalSeconds;
+
+        var main = AnalyzeScores(fit, scores, attributes, options, progress, cancellationToken);
+        foreach (var (step, seconds) in main.TimingsSeconds)
+        {
+            timings[step] = seconds;
+        }
+
+        if (!NeedsReplicates(main, options))
+        {
+            return main with { TimingsSeconds = timings };
+        }
+
+        watch.Restart();
+        var replicates = RunReplicates(x, y, main.Loadings, options, 0, options.Replicates, options.EffectiveThreads, progress, cancellationToken);
+        var result = WithLoadingSignificance(main, replicates, options);
+        timings["loading_significance"] = watch.Elapsed.TotalSeconds;
+        return result with { TimingsSeconds = timings };
+    }
+
+    /// <summary>The number of tested dimensions <c>k = min(MaxDimensions, p)</c>.</summary>
+    public static int TestedDimensions(int attributes, PpcaOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Math.Min(options.MaxDimensions, attributes);
+    }
+
+    /// <summary>
+    /// Stage 0 of a staged run: the all-rows fit of section 1, which every leave-one-out fold range
+    /// (<see cref="LeaveOneOut.ComputeRange"/>) starts from. A pure function of the inputs.
+    /// </summary>
+    public static PpcaFit FitAllRows(RowMajorMatrix x, RowMajorMatrix y) => PpcaFit.Fit(x, y);
+
+    /// <summary>
+    /// Stage 2 of a staged run: sections 3-6 and 9 on the all-rows held-out scores (all folds of
+    /// stage 1, <see cref="LeaveOneOut.ComputeRange"/>): dimension bootstrap, selection, varimax and
+    /// preservation. The result has no loading significance yet (<see cref="WithLoadingSignificance"/>);
+    /// its <see cref="PpcaResult.Loadings"/> are the reference of the replicates
+    /// (<see cref="LoadingSignificance.RunReplicate"/>). <see cref="Run"/> is exactly these stages in one process.
+    /// </summary>
+    public static PpcaResult AnalyzeScores(
+        PpcaFit fit,
+        HeldOutScores scores,
+        IReadOnlyList<string> attributes,
+        PpcaOptions options,
+        IAnalysisProgress? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(fit);
+        ArgumentNullException.ThrowIfNull(scores);
+        ArgumentNullException.ThrowIfNull(attributes);
+        ArgumentNullException.ThrowIfNull(options);
+        var timings = new Dictionary<string, double>();
+        var sample = SelectAndRotate(
+            fit, scores, null, options, options.Bootstrap, RandomPurpose.DimensionBootstrap, 0, options.EffectiveThreads, progress, timings, cancellationToken);
 
         var dimensions = new DimensionStatistics[sample.Bootstrap.R.Length];
         var significant = new HashSet<int>(sample.Significant);
@@ -124,32 +184,9 @@ public static class PpcaAnalysis
                 significant.Contains(j));
         }
 
-        var loadings = sample.Rotation?.Loadings ?? new RowMajorMatrix(x.Columns, 0);
+        var loadings = sample.Rotation?.Loadings ?? new RowMajorMatrix(fit.Components.Rows, 0);
         var labels = sample.Rotation?.Labels ?? [];
-        IReadOnlyList<LoadingSignificanceRow> loadingRows = [];
-        if (options.Replicates > 0 && labels.Length > 0)
-        {
-            var watch = Stopwatch.StartNew();
-            var replicates = RunReplicates(x, y, loadings, options, 0, options.Replicates, options.EffectiveThreads, progress, cancellationToken);
-            loadingRows = LoadingSignificance.Aggregate(loadings, labels, attributes, replicates, options.Alpha);
-            timings["loading_significance"] = watch.Elapsed.TotalSeconds;
-        }
-
-        PreservationResult? preservation = null;
-        string? skipped = null;
-        if (labels.Length == 0)
-        {
-            skipped = "no significant dimensions";
-        }
-        else if (AttributeGrid.TryParse(attributes, out var why) is { } grid)
-        {
-            preservation = Preservation.Compute(loadings, grid);
-        }
-        else
-        {
-            skipped = why;
-        }
-
+        var preservation = PreservationOf(loadings, labels, attributes, out var skipped);
         return new PpcaResult
         {
             Attributes = attributes,
@@ -157,12 +194,56 @@ public static class PpcaAnalysis
             Loadings = loadings,
             Labels = labels,
             Scores = sample.Scores,
-            LoadingSignificance = loadingRows,
+            LoadingSignificance = [],
             Preservation = preservation,
             PreservationSkippedBecause = skipped,
             RefittedFolds = sample.Scores.RefittedFolds,
             TimingsSeconds = timings,
         };
+    }
+
+    /// <summary>Whether section 7 runs for <paramref name="main"/>: replicates asked for and some dimension significant.</summary>
+    public static bool NeedsReplicates(PpcaResult main, PpcaOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(main);
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Replicates > 0 && main.Labels.Count > 0;
+    }
+
+    /// <summary>
+    /// Stage 4 of a staged run: <paramref name="main"/> with the loading significance aggregated from
+    /// <paramref name="replicates"/> (all <c>R</c> of them, in any order).
+    /// </summary>
+    public static PpcaResult WithLoadingSignificance(PpcaResult main, IReadOnlyCollection<LoadingReplicate> replicates, PpcaOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(main);
+        ArgumentNullException.ThrowIfNull(replicates);
+        ArgumentNullException.ThrowIfNull(options);
+        return main with
+        {
+            LoadingSignificance = LoadingSignificance.Aggregate(main.Loadings, main.Labels, main.Attributes, replicates, options.Alpha),
+        };
+    }
+
+    /// <summary>Preservation across countries (section 9) of rotated loadings, or null with the reason in <paramref name="skipped"/>.</summary>
+    public static PreservationResult? PreservationOf(RowMajorMatrix loadings, IReadOnlyList<string> labels, IReadOnlyList<string> attributes, out string? skipped)
+    {
+        ArgumentNullException.ThrowIfNull(loadings);
+        ArgumentNullException.ThrowIfNull(labels);
+        skipped = null;
+        if (labels.Count == 0)
+        {
+            skipped = "no significant dimensions";
+            return null;
+        }
+
+        if (AttributeGrid.TryParse(attributes, out var why) is { } grid)
+        {
+            return Preservation.Compute(loadings, grid);
+        }
+
+        skipped = why;
+        return null;
     }
 
     /// <summary>
@@ -206,34 +287,48 @@ public static class PpcaAnalysis
         long replicate,
         int threads,
         IAnalysisProgress? progress,
-        CancellationToken cancellationToken,
-        Dictionary<string, double>? timings = null)
+        CancellationToken cancellationToken)
     {
-        var k = Math.Min(options.MaxDimensions, x.Columns);
-        var watch = Stopwatch.StartNew();
+        var k = TestedDimensions(x.Columns, options);
         var fit = PpcaFit.Fit(x, y, weights);
-        Record("fit");
-
         var foldProgress = progress is null ? null : new Progress(progress, "leave-one-out", x.Rows);
         var scores = LeaveOneOut.Compute(x, y, weights, fit, k, options.LeaveOneOut, threads, foldProgress, cancellationToken);
-        Record("leave_one_out");
+        return SelectAndRotate(fit, scores, weights, options, bootstrapResamples, purpose, replicate, threads, progress, null, cancellationToken);
+    }
 
+    /// <summary>Sections 3-6 on held-out scores of rows with copy counts <paramref name="weights"/> (null: all 1).</summary>
+    private static SampleAnalysis SelectAndRotate(
+        PpcaFit fit,
+        HeldOutScores scores,
+        int[]? weights,
+        PpcaOptions options,
+        int bootstrapResamples,
+        RandomPurpose purpose,
+        long replicate,
+        int threads,
+        IAnalysisProgress? progress,
+        Dictionary<string, double>? timings,
+        CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
         var resampleProgress = progress is null ? null : new Progress(progress, "bootstrap", bootstrapResamples);
+        cancellationToken.ThrowIfCancellationRequested();
         var bootstrap = DimensionBootstrap.Run(scores.X, scores.Y, weights, bootstrapResamples, options.Seed, purpose, replicate, threads, resampleProgress);
         Record("bootstrap");
 
         var selection = DimensionSelection.Select(bootstrap.P, bootstrap.Snr, options.Alpha, options.SnrThreshold);
         var significant = selection.SignificantIndices;
         VarimaxResult? rotation = null;
+        var p = fit.Components.Rows;
         if (significant.Length > 0)
         {
-            var components = new RowMajorMatrix(x.Columns, significant.Length);
+            var components = new RowMajorMatrix(p, significant.Length);
             var eigenvalues = new double[significant.Length];
             for (var c = 0; c < significant.Length; c++)
             {
                 var j = significant[c];
                 eigenvalues[c] = fit.Eigenvalues[j];
-                for (var a = 0; a < x.Columns; a++)
+                for (var a = 0; a < p; a++)
                 {
                     components[a, c] = fit.Components[a, j];
                 }

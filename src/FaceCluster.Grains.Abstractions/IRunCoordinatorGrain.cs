@@ -27,6 +27,24 @@ public interface IRunCoordinatorGrain : IGrainWithStringKey
     /// <summary>A worker reports that <paramref name="range"/> failed, with <paramref name="reason"/>.</summary>
     [Alias("RangeFailed")]
     ValueTask RangeFailed(WorkRange range, string reason);
+
+    /// <summary>
+    /// A worker reports that <paramref name="range"/> cannot succeed (for example invalid input): the run fails at once
+    /// with <paramref name="reason"/>, without retries.
+    /// </summary>
+    [Alias("RangeRejected")]
+    ValueTask RangeRejected(WorkRange range, string reason);
+
+    /// <summary>Everything about the run: status, stages, ranges, attempts.</summary>
+    [Alias("GetReport")]
+    ValueTask<RunReport> GetReport();
+
+    /// <summary>
+    /// Activates the coordinator (resuming an unfinished run from its persisted state) and returns its status; the run
+    /// registry calls it periodically for unfinished runs.
+    /// </summary>
+    [Alias("Wake")]
+    ValueTask<RunStatus> Wake();
 }
 
 /// <summary>
@@ -39,6 +57,10 @@ public interface IAnalysisWorkerGrain : IGrainWithIntegerKey
     /// <summary>Starts computing <paramref name="range"/>; returns at once.</summary>
     [Alias("StartRange")]
     ValueTask StartRange(WorkRange range);
+
+    /// <summary>Queues <paramref name="range"/> on this silo and says where and how busy; returns at once.</summary>
+    [Alias("Accept")]
+    ValueTask<RangeAccepted> Accept(WorkRange range);
 }
 
 /// <summary>The list of runs of the cluster (single activation, key 0).</summary>
@@ -52,4 +74,19 @@ public interface IRunRegistryGrain : IGrainWithIntegerKey
     /// <summary>All run ids, oldest first.</summary>
     [Alias("List")]
     ValueTask<IReadOnlyList<string>> List();
+
+    /// <summary>Run ids not yet completed, failed or cancelled, oldest first.</summary>
+    [Alias("ListUnfinished")]
+    ValueTask<IReadOnlyList<string>> ListUnfinished();
+
+    /// <summary>Records that a run completed, failed or was cancelled.</summary>
+    [Alias("MarkFinished")]
+    ValueTask MarkFinished(string runId);
+
+    /// <summary>
+    /// Wakes the coordinator of every unfinished run (so that one whose silo died resumes from its persisted state) and
+    /// returns how many it woke. Every silo calls it periodically.
+    /// </summary>
+    [Alias("WakeUnfinished")]
+    ValueTask<int> WakeUnfinished();
 }

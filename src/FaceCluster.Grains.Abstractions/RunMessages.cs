@@ -50,6 +50,9 @@ public enum RunState
 /// <param name="Seed">Run seed of every random stream.</param>
 /// <param name="LeaveOneOut">"fast" or "naive".</param>
 /// <param name="RangeSize">Replicates (or folds) per work range; 0 lets the coordinator choose.</param>
+/// <param name="Threads">Threads of the one-unit stages (all-rows bootstrap, G-PPCA) on the silo that runs them; 0: all its cores. Results do not depend on it.</param>
+/// <param name="XName">What <c>summary.json</c> records as the X input (for example the user's own path); null: <paramref name="XPath"/>.</param>
+/// <param name="YName">What <c>summary.json</c> records as the Y input; null: <paramref name="YPath"/>.</param>
 [GenerateSerializer]
 [Immutable]
 [Alias("FaceCluster.RunRequest")]
@@ -63,7 +66,10 @@ public sealed record RunRequest(
     [property: Id(6)] int? InnerBootstrap = null,
     [property: Id(7)] ulong Seed = 1,
     [property: Id(8)] string LeaveOneOut = "fast",
-    [property: Id(9)] int RangeSize = 0);
+    [property: Id(9)] int RangeSize = 0,
+    [property: Id(10)] int Threads = 0,
+    [property: Id(11)] string? XName = null,
+    [property: Id(12)] string? YName = null);
 
 /// <summary>Where a run stands; what <c>GET /api/runs/{id}</c> returns.</summary>
 /// <param name="RunId">The run.</param>
@@ -106,3 +112,131 @@ public sealed record WorkRange(
     [property: Id(2)] int First,
     [property: Id(3)] int Count,
     [property: Id(4)] int Attempt);
+
+/// <summary>The stages of a run, in order, and the names <see cref="WorkRange.Stage"/> and <see cref="RunStatus.Stage"/> use.</summary>
+public static class RunStages
+{
+    /// <summary>PPCA: read and check the inputs (one unit).</summary>
+    public const string Prepare = "prepare";
+
+    /// <summary>PPCA: leave-one-out folds of the all-rows analysis (section 2), one unit per stimulus.</summary>
+    public const string LeaveOneOut = "leave-one-out";
+
+    /// <summary>PPCA: dimension bootstrap, selection and varimax of the all-rows analysis (sections 3-6), one unit.</summary>
+    public const string Bootstrap = "bootstrap";
+
+    /// <summary>PPCA: loading-significance replicates (section 7), one unit per replicate index.</summary>
+    public const string Replicates = "replicates";
+
+    /// <summary>PPCA: the shards into the outputs (one unit).</summary>
+    public const string Aggregate = "aggregate";
+
+    /// <summary>G-PPCA: the whole analysis and its outputs (one unit).</summary>
+    public const string Gppca = "gppca";
+}
+
+/// <summary>A worker's answer to <see cref="IAnalysisWorkerGrain.Accept"/>.</summary>
+/// <param name="Silo">The silo that queued the range (where it will run).</param>
+/// <param name="Slots">Ranges that silo computes at once.</param>
+/// <param name="Queued">Ranges queued or running on that silo, this one included.</param>
+[GenerateSerializer]
+[Immutable]
+[Alias("FaceCluster.RangeAccepted")]
+public sealed record RangeAccepted(
+    [property: Id(0)] SiloAddress Silo,
+    [property: Id(1)] int Slots,
+    [property: Id(2)] int Queued);
+
+/// <summary>One work range as the coordinator tracks it.</summary>
+/// <param name="First">First unit index.</param>
+/// <param name="Count">Number of units.</param>
+/// <param name="State">"pending", "running" or "done".</param>
+/// <param name="Attempts">Assignments so far.</param>
+/// <param name="Failures">Failed or timed-out attempts (the run fails when they reach the limit).</param>
+/// <param name="Reassignments">Attempts abandoned because their silo died.</param>
+/// <param name="Completions">Completions counted (0 or 1; later duplicates are ignored).</param>
+/// <param name="Silo">The silo of the last assignment.</param>
+/// <param name="LastError">The reason of the last failure.</param>
+[GenerateSerializer]
+[Immutable]
+[Alias("FaceCluster.RangeReport")]
+public sealed record RangeReport(
+    [property: Id(0)] int First,
+    [property: Id(1)] int Count,
+    [property: Id(2)] string State,
+    [property: Id(3)] int Attempts,
+    [property: Id(4)] int Failures,
+    [property: Id(5)] int Reassignments,
+    [property: Id(6)] int Completions,
+    [property: Id(7)] string? Silo,
+    [property: Id(8)] string? LastError);
+
+/// <summary>One stage of a run.</summary>
+/// <param name="Name">A name of <see cref="RunStages"/>.</param>
+/// <param name="TotalUnits">Units of the stage.</param>
+/// <param name="CompletedUnits">Units whose range is done.</param>
+/// <param name="RangeSize">Units per range.</param>
+/// <param name="StartedAt">When its first range was scheduled.</param>
+/// <param name="FinishedAt">When its last range completed.</param>
+/// <param name="Ranges">Its ranges, in unit order.</param>
+[GenerateSerializer]
+[Immutable]
+[Alias("FaceCluster.StageReport")]
+public sealed record StageReport(
+    [property: Id(0)] string Name,
+    [property: Id(1)] long TotalUnits,
+    [property: Id(2)] long CompletedUnits,
+    [property: Id(3)] int RangeSize,
+    [property: Id(4)] DateTimeOffset? StartedAt,
+    [property: Id(5)] DateTimeOffset? FinishedAt,
+    [property: Id(6)] IReadOnlyList<RangeReport> Ranges);
+
+/// <summary>Everything the coordinator knows about a run: its status and every stage and range.</summary>
+/// <param name="Status">As <see cref="IRunCoordinatorGrain.GetStatus"/>.</param>
+/// <param name="Request">The request, or null for an unknown run.</param>
+/// <param name="Stages">Stages scheduled so far, in order.</param>
+/// <param name="DuplicateReports">Completions and failures ignored because their range was already done or reassigned.</param>
+[GenerateSerializer]
+[Immutable]
+[Alias("FaceCluster.RunReport")]
+public sealed record RunReport(
+    [property: Id(0)] RunStatus Status,
+    [property: Id(1)] RunRequest? Request,
+    [property: Id(2)] IReadOnlyList<StageReport> Stages,
+    [property: Id(3)] int DuplicateReports);
+
+/// <summary>
+/// Where a run keeps its files, relative to the cluster's data root (the folder every silo shares). Paths use '/'.
+/// </summary>
+public static class RunPaths
+{
+    /// <summary>The folder of all runs.</summary>
+    public const string Runs = "runs";
+
+    /// <summary>The folder of run <paramref name="runId"/>: <c>runs/{runId}</c>.</summary>
+    public static string RunFolder(string runId) => $"{Runs}/{runId}";
+
+    /// <summary>The request as accepted, written by the coordinator (<c>request.json</c>).</summary>
+    public static string Request(string runId) => $"{RunFolder(runId)}/request.json";
+
+    /// <summary>The shards of finished ranges (<c>shards/</c>).</summary>
+    public static string Shards(string runId) => $"{RunFolder(runId)}/shards";
+
+    /// <summary>Present once the run is cancelled: workers stop its ranges.</summary>
+    public static string CancelledMarker(string runId) => $"{RunFolder(runId)}/cancelled";
+
+    /// <summary>A conventional place for a client to stage the inputs of a run (<c>inputs/</c>).</summary>
+    public static string Inputs(string runId) => $"{RunFolder(runId)}/inputs";
+
+    /// <summary>A conventional output folder (<c>output/</c>).</summary>
+    public static string Output(string runId) => $"{RunFolder(runId)}/output";
+
+    /// <summary>
+    /// Whether <paramref name="runId"/> can name a run: 1 to 128 letters, digits, '.', '_' or '-', starting with a
+    /// letter or digit (it becomes a folder name).
+    /// </summary>
+    public static bool IsValidRunId(string? runId) =>
+        runId is { Length: > 0 and <= 128 }
+        && char.IsAsciiLetterOrDigit(runId[0])
+        && runId.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+}

@@ -1,7 +1,10 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using FaceCluster.Analysis;
+using FaceCluster.Cli.Cluster;
 using FaceCluster.Cli.Progress;
+using FaceCluster.Grains;
+using FaceCluster.Outputs;
 using FaceCluster.Tables;
 
 namespace FaceCluster.Cli.Commands;
@@ -26,6 +29,7 @@ internal static class AnalyzeCommand
         var output = OutputOption();
         var overwrite = OverwriteOption();
         var settings = new PpcaSettingsOptions();
+        var execution = new ExecutionOptions();
         var command = new Command(
             "ppca",
             "Principal preserved components of X against Y: leave-one-out held-out scores, bootstrap significance, varimax loadings and their significance.")
@@ -33,6 +37,7 @@ internal static class AnalyzeCommand
             x, y, output, overwrite,
         };
         settings.AddTo(command);
+        execution.AddTo(command);
         command.SetAction((parseResult, cancellationToken) => RunPpcaAsync(
             context,
             parseResult.GetRequiredValue(x),
@@ -40,6 +45,7 @@ internal static class AnalyzeCommand
             parseResult.GetRequiredValue(output),
             parseResult.GetValue(overwrite),
             settings.Read(parseResult),
+            execution.Read(parseResult),
             cancellationToken));
         return command;
     }
@@ -53,18 +59,80 @@ internal static class AnalyzeCommand
         new("--overwrite") { Description = "Replace the output folder if it exists." };
 
     private static async Task<int> RunPpcaAsync(
-        CliContext context, string xPath, string yPath, string outputPath, bool overwrite, PpcaOptions options, CancellationToken cancellationToken)
+        CliContext context, string xPath, string yPath, string outputPath, bool overwrite, PpcaOptions options, Execution execution, CancellationToken cancellationToken)
     {
         PpcaSettingsOptions.Validate(options);
         var xTable = await WideTableReader.ReadAsync(xPath, cancellationToken).ConfigureAwait(false);
         var yTable = (await WideTableReader.ReadAsync(yPath, cancellationToken).ConfigureAwait(false)).AlignTo(xTable);
         using var output = StagedOutputDirectory.Create(outputPath, overwrite);
-        var result = await RunPpcaAsync(context, xTable, yTable, options, cancellationToken).ConfigureAwait(false);
-        var inputs = new JsonObject { ["x"] = Path.GetFullPath(xPath), ["y"] = Path.GetFullPath(yPath) };
-        await PpcaOutputs.WriteAsync(output.StagingPath, result, xTable.SeedIds, options, inputs, cancellationToken).ConfigureAwait(false);
+        if (execution.InProcess)
+        {
+            var result = await RunPpcaAsync(context, xTable, yTable, options, cancellationToken).ConfigureAwait(false);
+            var inputs = new JsonObject { ["x"] = Path.GetFullPath(xPath), ["y"] = Path.GetFullPath(yPath) };
+            await PpcaOutputs.WriteAsync(output.StagingPath, result, xTable.SeedIds, options, inputs, cancellationToken).ConfigureAwait(false);
+            await output.CommitAsync(cancellationToken).ConfigureAwait(false);
+            await WritePpcaReportAsync(context.Output, result, xTable.RowCount, output.TargetPath).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
+        await EmbeddedRun.RunAsync(
+            context,
+            execution.DataRoot,
+            options.Threads,
+            async (root, runId, ct) =>
+            {
+                // The checked, aligned tables go to the run's folder: workers read them from there.
+                var inputs = RunPaths.Inputs(runId);
+                Directory.CreateDirectory(DataRootPaths.Resolve(root, inputs));
+                await WideTableWriter.WriteParquetAsync(xTable, DataRootPaths.Resolve(root, $"{inputs}/x.parquet"), ct).ConfigureAwait(false);
+                await WideTableWriter.WriteParquetAsync(yTable, DataRootPaths.Resolve(root, $"{inputs}/y.parquet"), ct).ConfigureAwait(false);
+                return new RunRequest(
+                    AnalysisKind.Ppca,
+                    $"{inputs}/x.parquet",
+                    $"{inputs}/y.parquet",
+                    RunPaths.Output(runId),
+                    options.Bootstrap,
+                    options.Replicates,
+                    options.InnerBootstrap,
+                    options.Seed,
+                    options.LeaveOneOut == LeaveOneOutMethod.Naive ? "naive" : "fast",
+                    RangeSize: 0,
+                    Threads: options.Threads,
+                    XName: Path.GetFullPath(xPath),
+                    YName: Path.GetFullPath(yPath));
+            },
+            output.StagingPath,
+            cancellationToken).ConfigureAwait(false);
         await output.CommitAsync(cancellationToken).ConfigureAwait(false);
-        await WritePpcaReportAsync(context.Output, result, xTable.RowCount, output.TargetPath).ConfigureAwait(false);
+        await WritePpcaReportAsync(context.Output, output.TargetPath, cancellationToken).ConfigureAwait(false);
         return ExitCodes.Success;
+    }
+
+    /// <summary>The report of <see cref="WritePpcaReportAsync(TextWriter, PpcaResult, int, string)"/>, from a written output folder.</summary>
+    internal static async Task WritePpcaReportAsync(TextWriter output, string folder, CancellationToken cancellationToken)
+    {
+        using var summary = await EmbeddedRun.ReadSummaryAsync(folder, cancellationToken).ConfigureAwait(false);
+        var root = summary.RootElement;
+        var labels = root.GetProperty("dimensions").EnumerateArray().Select(l => l.GetString()!).ToArray();
+        await output.WriteLineAsync(
+            $"PPCA of {root.GetProperty("n_stimuli").GetInt32()} stimuli x {root.GetProperty("n_attributes").GetInt32()} attributes: {labels.Length} of {root.GetProperty("k").GetInt32()} tested dimensions significant"
+            + (labels.Length > 0 ? $" ({string.Join(", ", labels)})." : ".")).ConfigureAwait(false);
+        if (root.GetProperty("preservation") is { ValueKind: System.Text.Json.JsonValueKind.Object } preservation)
+        {
+            await output.WriteLineAsync(
+                FormattableString.Invariant($"Preservation of loadings across countries: r = {preservation.GetProperty("r").GetDouble():F2}, r^2 = {preservation.GetProperty("r2").GetDouble():F2}.")).ConfigureAwait(false);
+        }
+
+        var significance = await ParquetTableReader.ReadAllAsync(Path.Combine(folder, "loading_significance.parquet"), cancellationToken).ConfigureAwait(false);
+        if (significance.RowCount > 0)
+        {
+            var dimensions = (string?[])significance.FindColumn("dimension")!.Values;
+            var counts = (int[])significance.FindColumn("n_significant")!.Values;
+            var perDimension = dimensions.Select((d, i) => (d, i)).GroupBy(t => t.d).Select(g => $"{g.Key} {counts[g.First().i]}");
+            await output.WriteLineAsync($"Significant loadings per dimension: {string.Join(", ", perDimension)}.").ConfigureAwait(false);
+        }
+
+        await output.WriteLineAsync($"Results in {folder}").ConfigureAwait(false);
     }
 
     /// <summary>Runs the PPCA analysis on aligned tables with progress on standard error.</summary>
@@ -103,6 +171,34 @@ internal static class AnalyzeCommand
 
         await output.WriteLineAsync($"Results in {folder}").ConfigureAwait(false);
     }
+}
+
+/// <summary>How an analysis is executed: through the embedded cluster (the default) or in this process.</summary>
+/// <param name="InProcess">Run in this process without the cluster.</param>
+/// <param name="DataRoot">The embedded cluster's data root, or null for a temporary one.</param>
+internal sealed record Execution(bool InProcess, string? DataRoot);
+
+/// <summary>The <c>--in-process</c> and <c>--data-root</c> options of <c>analyze ppca|gppca</c>.</summary>
+internal sealed class ExecutionOptions
+{
+    private readonly Option<bool> _inProcess = new("--in-process")
+    {
+        Description = "Compute in this process, without the embedded cluster (same results).",
+    };
+
+    private readonly Option<string?> _dataRoot = new("--data-root")
+    {
+        Description = $"Data root of the embedded cluster (run folders, shards, grain state), kept after the run [default: ${EmbeddedRun.DataRootVariable}, else a temporary folder removed at the end].",
+        HelpName = "DIR",
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_inProcess);
+        command.Options.Add(_dataRoot);
+    }
+
+    public Execution Read(ParseResult parseResult) => new(parseResult.GetValue(_inProcess), parseResult.GetValue(_dataRoot));
 }
 
 /// <summary>The options of a PPCA run shared by <c>analyze ppca</c>, <c>demo</c> and <c>bench</c>.</summary>

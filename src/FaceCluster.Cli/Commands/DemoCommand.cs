@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using FaceCluster.Analysis;
+using FaceCluster.Outputs;
 using FaceCluster.Tables;
 
 namespace FaceCluster.Cli.Commands;

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FaceCluster.Cli.Progress;
+using FaceCluster.Outputs;
 using FaceCluster.Studies;
 using FaceCluster.Tables;
 

@@ -2,10 +2,10 @@ using System.Reflection;
 using System.Text.Json.Nodes;
 using FaceCluster.Analysis;
 
-namespace FaceCluster.Cli.Commands;
+namespace FaceCluster.Outputs;
 
 /// <summary>Shared parts of the <c>summary.json</c> files.</summary>
-internal static class SummaryJson
+public static class SummaryJson
 {
     /// <summary>Preservation across countries (analysis.md section 9), or null.</summary>
     public static JsonObject? Preservation(PreservationResult? preservation, IReadOnlyList<string> labels, IReadOnlyList<string> attributes)

@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Text.Json;
+using FaceCluster.Cli.Progress;
+using FaceCluster.Grains;
+using FaceCluster.Hosting;
+
+namespace FaceCluster.Cli.Cluster;
+
+/// <summary>
+/// Runs one analysis through an embedded cluster (an in-process silo and its client): stages the checked inputs under the
+/// data root, submits the run, shows its progress by polling, cancels it on Ctrl+C, and copies the outputs into the
+/// command's staging folder.
+/// </summary>
+internal static class EmbeddedRun
+{
+    /// <summary>The environment variable that sets the default data root of the embedded cluster.</summary>
+    public const string DataRootVariable = "FACECLUSTER_DATA_ROOT";
+
+    /// <summary>
+    /// Runs the analysis that <paramref name="prepare"/> describes (it writes the inputs under the run's folder and returns
+    /// the request) and copies its outputs into <paramref name="stagingFolder"/>.
+    /// </summary>
+    /// <param name="context">Where progress goes.</param>
+    /// <param name="dataRoot">The data root, or null for a temporary one removed at the end.</param>
+    /// <param name="threads">Worker slots and threads (0: all cores).</param>
+    /// <param name="prepare">Writes the inputs under <c>(data root, run id)</c> and returns the request.</param>
+    /// <param name="stagingFolder">Receives the output files.</param>
+    /// <param name="cancellationToken">Ctrl+C: cancels the run, then throws <see cref="OperationCanceledException"/>.</param>
+    public static async Task RunAsync(
+        CliContext context,
+        string? dataRoot,
+        int threads,
+        Func<string, string, CancellationToken, Task<RunRequest>> prepare,
+        string stagingFolder,
+        CancellationToken cancellationToken)
+    {
+        dataRoot ??= Environment.GetEnvironmentVariable(DataRootVariable) is { Length: > 0 } configured ? configured : null;
+        var temporary = dataRoot is null;
+        var root = temporary ? Directory.CreateTempSubdirectory("facecluster-embedded-").FullName : Path.GetFullPath(dataRoot!);
+        try
+        {
+            var runId = string.Create(CultureInfo.InvariantCulture, $"analyze-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid():N}")[..40];
+            var request = await prepare(root, runId, cancellationToken).ConfigureAwait(false);
+            var cluster = await EmbeddedCluster.StartAsync(root, options => options.WorkerSlots = threads, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using (cluster.ConfigureAwait(false))
+            {
+                await cluster.Client.GetGrain<IRunCoordinatorGrain>(runId).Start(request).ConfigureAwait(false);
+                var status = await context.Progress.RunAsync(async reporter =>
+                {
+                    using var progress = new StatusProgress(reporter);
+                    return await cluster.Client.WaitForRunAsync(runId, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+                if (status.State != RunState.Completed)
+                {
+                    throw new InvalidOperationException($"the analysis {status.State.ToString().ToLowerInvariant()}: {status.Error}");
+                }
+            }
+
+            var output = DataRootPaths.Resolve(root, request.OutputPath);
+            foreach (var file in Directory.EnumerateFiles(output))
+            {
+                File.Copy(file, Path.Combine(stagingFolder, Path.GetFileName(file)), overwrite: true);
+            }
+        }
+        finally
+        {
+            if (temporary)
+            {
+                TryDelete(root);
+            }
+        }
+    }
+
+    /// <summary>Reads <c>summary.json</c> of an output folder.</summary>
+    public static async Task<JsonDocument> ReadSummaryAsync(string folder, CancellationToken cancellationToken)
+    {
+        await using var stream = File.OpenRead(Path.Combine(folder, "summary.json"));
+        return await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void TryDelete(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A leftover temporary folder is harmless; the run's own outcome matters more.
+        }
+    }
+
+    /// <summary>Shows each stage of a run as a progress step, advanced from polled statuses.</summary>
+    private sealed class StatusProgress(IProgressReporter reporter) : IProgress<RunStatus>, IDisposable
+    {
+        private string? _stage;
+        private IProgressStep? _step;
+        private long _done;
+
+        public void Report(RunStatus value)
+        {
+            if (value.Stage.Length == 0)
+            {
+                return;
+            }
+
+            if (value.Stage != _stage)
+            {
+                if (_step is not null)
+                {
+                    _step.Advance(Math.Max(0, StageTotal - _done));
+                    _step.Dispose();
+                }
+
+                _stage = value.Stage;
+                _step = reporter.Start(value.Stage, value.TotalUnits);
+                StageTotal = value.TotalUnits;
+                _done = 0;
+            }
+
+            if (value.CompletedUnits > _done)
+            {
+                _step!.Advance(value.CompletedUnits - _done);
+                _done = value.CompletedUnits;
+            }
+
+            if (value.State == RunState.Completed && _step is not null)
+            {
+                _step.Advance(Math.Max(0, StageTotal - _done));
+                _done = StageTotal;
+            }
+        }
+
+        private long StageTotal { get; set; }
+
+        public void Dispose() => _step?.Dispose();
+    }
+}

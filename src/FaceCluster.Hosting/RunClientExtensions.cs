@@ -1,0 +1,51 @@
+using FaceCluster.Grains;
+
+namespace FaceCluster.Hosting;
+
+/// <summary>Start, then poll: how clients (the command line, the HTTP API) follow a run.</summary>
+public static class RunClientExtensions
+{
+    /// <summary>The default time between two status polls.</summary>
+    public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Whether <paramref name="state"/> is final.</summary>
+    public static bool IsFinished(this RunState state) => state is RunState.Completed or RunState.Failed or RunState.Cancelled;
+
+    /// <summary>
+    /// Polls the run until it completes, fails or is cancelled, reporting each status to <paramref name="progress"/>.
+    /// When <paramref name="cancellationToken"/> fires, cancels the run, waits until the coordinator confirms, and throws
+    /// <see cref="OperationCanceledException"/>.
+    /// </summary>
+    /// <returns>The final status.</returns>
+    public static async Task<RunStatus> WaitForRunAsync(
+        this IGrainFactory grains,
+        string runId,
+        IProgress<RunStatus>? progress = null,
+        TimeSpan? pollInterval = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(grains);
+        var coordinator = grains.GetGrain<IRunCoordinatorGrain>(runId);
+        var interval = pollInterval ?? DefaultPollInterval;
+        try
+        {
+            while (true)
+            {
+                var status = await coordinator.GetStatus().ConfigureAwait(false);
+                progress?.Report(status);
+                if (status.State.IsFinished())
+                {
+                    return status;
+                }
+
+                await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            var status = await coordinator.Cancel().ConfigureAwait(false);
+            progress?.Report(status);
+            throw;
+        }
+    }
+}

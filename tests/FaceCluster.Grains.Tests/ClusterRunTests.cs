@@ -1,0 +1,256 @@
+using System.Text.Json;
+
+namespace FaceCluster.Grains.Tests;
+
+public sealed class ClusterRunTests : IAsyncLifetime
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("facecluster-grains-tests-").FullName;
+    private TestInputs _inputs = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync() => _inputs = await TestInputs.WriteAsync(_root, Ct);
+
+    public ValueTask DisposeAsync()
+    {
+        Directory.Delete(_root, recursive: true);
+        return ValueTask.CompletedTask;
+    }
+
+    private string Expected(RunRequest request) => _inputs.WriteSingleProcessOutputsAsync(Path.Combine(_root, "expected"), request, Ct).GetAwaiter().GetResult();
+
+    private static void AssertEveryRangeCountedOnce(RunReport report)
+    {
+        Assert.Equal(RunState.Completed, report.Status.State);
+        Assert.Equal(
+            [RunStages.Prepare, RunStages.LeaveOneOut, RunStages.Bootstrap, RunStages.Replicates, RunStages.Aggregate],
+            report.Stages.Select(s => s.Name));
+        foreach (var stage in report.Stages)
+        {
+            Assert.Equal(stage.TotalUnits, stage.CompletedUnits);
+            Assert.Equal(stage.TotalUnits, stage.Ranges.Sum(r => (long)r.Count));
+            Assert.All(stage.Ranges, r => Assert.True(r.State == "done" && r.Completions == 1, $"{stage.Name} {r}"));
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task A_cluster_of_any_size_gives_the_single_process_bytes(short silos)
+    {
+        await using var harness = await ClusterHarness.StartAsync(silos, _root);
+        var request = TestInputs.Request($"out-{silos}");
+        var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>($"run-{silos}");
+
+        var started = await coordinator.Start(request);
+        Assert.Equal(RunState.Running, started.State);
+        Assert.Equal(RunState.Running, (await coordinator.Start(request)).State);
+        var status = await Poll.FinishedAsync(harness.Client, $"run-{silos}");
+
+        Assert.True(status.State == RunState.Completed, status.Error);
+        TestInputs.AssertSameTables(Expected(request), Path.Combine(_root, $"out-{silos}"));
+        var report = await coordinator.GetReport();
+        AssertEveryRangeCountedOnce(report);
+        Assert.Equal(40, report.Stages[1].Ranges.Count);
+        Assert.Equal(4, report.Stages[3].Ranges.Count);
+        if (silos > 1)
+        {
+            var used = harness.Observer.Finished.Where(f => f.Outcome == RangeOutcome.Computed).Select(f => f.Silo).Distinct().Count();
+            Assert.True(used > 1, $"ranges ran on {used} silo(s) of {silos}");
+        }
+
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_root, $"out-{silos}", "summary.json"), Ct));
+        Assert.Equal("cluster", summary.RootElement.GetProperty("execution").GetProperty("mode").GetString());
+        Assert.Equal(12, summary.RootElement.GetProperty("parameters").GetProperty("replicates").GetInt32());
+        Assert.True(summary.RootElement.GetProperty("timings_seconds").TryGetProperty("loading_significance", out _));
+        Assert.Equal(["run-" + silos], await harness.Client.GetGrain<IRunRegistryGrain>(0).List());
+        Assert.Empty(await harness.Client.GetGrain<IRunRegistryGrain>(0).ListUnfinished());
+    }
+
+    [Fact]
+    public async Task Any_range_size_gives_the_same_bytes()
+    {
+        await using var harness = await ClusterHarness.StartAsync(1, _root);
+        foreach (var size in new[] { 0, 1, 7 })
+        {
+            var request = TestInputs.Request($"out-size-{size}", rangeSize: size);
+            await harness.Client.GetGrain<IRunCoordinatorGrain>($"size-{size}").Start(request);
+            var status = await Poll.FinishedAsync(harness.Client, $"size-{size}");
+            Assert.True(status.State == RunState.Completed, status.Error);
+            TestInputs.AssertSameTables(Expected(request), Path.Combine(_root, $"out-size-{size}"));
+        }
+    }
+
+    [Fact]
+    public async Task A_silo_stopped_mid_run_loses_no_range_and_changes_no_byte()
+    {
+        var observer = new RecordingObserver();
+        await using var harness = await ClusterHarness.StartAsync(3, _root, observer: observer);
+        var victim = harness.Cluster.Silos[2];
+        observer.Hold = (range, silo) => silo.Equals(victim.SiloAddress) && range.Stage == RunStages.Replicates;
+        var request = TestInputs.Request("out");
+        var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>("victim");
+        await coordinator.Start(request);
+
+        await Poll.UntilAsync(() => observer.Held.Count > 0, "a replicate range in flight on the silo to stop");
+        await harness.Cluster.StopSiloAsync(victim);
+        var status = await Poll.FinishedAsync(harness.Client, "victim");
+
+        Assert.True(status.State == RunState.Completed, status.Error);
+        TestInputs.AssertSameTables(Expected(request), Path.Combine(_root, "out"));
+        var report = await coordinator.GetReport();
+        AssertEveryRangeCountedOnce(report);
+        var replicates = report.Stages.Single(s => s.Name == RunStages.Replicates);
+        Assert.Contains(replicates.Ranges, r => r.Reassignments > 0);
+        Assert.DoesNotContain(replicates.Ranges, r => r.Silo == victim.SiloAddress.ToParsableString());
+        Assert.All(observer.Computed(RunStages.Replicates).Values, count => Assert.Equal(1, count));
+        Assert.Equal(4, observer.Computed(RunStages.Replicates).Count);
+    }
+
+    [Fact]
+    public async Task A_deactivated_coordinator_resumes_from_persisted_state_without_recomputing_shards()
+    {
+        var observer = new RecordingObserver { Hold = (range, _) => range.Stage == RunStages.Replicates && range.First >= 6 };
+        await using var harness = await ClusterHarness.StartAsync(1, _root, observer: observer);
+        var request = TestInputs.Request("out");
+        var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>("resume");
+        await coordinator.Start(request);
+
+        await Poll.UntilAsync(
+            () => coordinator.GetReport().AsTask(),
+            r => r.Stages.Count == 4 && r.Stages[3].CompletedUnits == 6 && observer.Held.Count == 2,
+            "replicates 0-5 done and 6-11 held");
+        var shards = Directory.GetFiles(Path.Combine(_root, "runs", "resume", "shards"), "*.parquet").ToDictionary(f => f, File.GetLastWriteTimeUtc);
+        await harness.Cluster.DeactivateAsync(coordinator);
+        observer.ReleaseAll();
+        var status = await Poll.FinishedAsync(harness.Client, "resume");
+
+        Assert.True(status.State == RunState.Completed, status.Error);
+        TestInputs.AssertSameTables(Expected(request), Path.Combine(_root, "out"));
+        AssertEveryRangeCountedOnce(await coordinator.GetReport());
+        foreach (var (shard, written) in shards)
+        {
+            Assert.Equal(written, File.GetLastWriteTimeUtc(shard));
+        }
+
+        foreach (var stage in new[] { RunStages.LeaveOneOut, RunStages.Replicates })
+        {
+            Assert.All(observer.Computed(stage).Values, count => Assert.Equal(1, count));
+        }
+    }
+
+    [Fact]
+    public async Task A_restarted_cluster_resumes_unfinished_runs_from_the_data_root()
+    {
+        var first = new RecordingObserver { Hold = (range, _) => range.Stage == RunStages.Replicates && range.First >= 3 };
+        var request = TestInputs.Request("out");
+        await using (var harness = await ClusterHarness.StartAsync(1, _root, observer: first))
+        {
+            await harness.Client.GetGrain<IRunCoordinatorGrain>("restart").Start(request);
+            await Poll.UntilAsync(() => first.Held.Count >= 2, "replicates held when the cluster stops");
+        }
+
+        // A new cluster on the same data root: nobody calls the run; the registry wakes it.
+        var second = new RecordingObserver();
+        await using var restarted = await ClusterHarness.StartAsync(1, _root, observer: second);
+        var status = await Poll.FinishedAsync(restarted.Client, "restart");
+
+        Assert.True(status.State == RunState.Completed, status.Error);
+        TestInputs.AssertSameTables(Expected(request), Path.Combine(_root, "out"));
+        Assert.Empty(second.Computed(RunStages.LeaveOneOut));
+        Assert.Empty(second.Computed(RunStages.Bootstrap));
+        Assert.DoesNotContain(0, second.Computed(RunStages.Replicates).Keys);
+        Assert.Contains(3, second.Computed(RunStages.Replicates).Keys);
+    }
+
+    [Fact]
+    public async Task A_range_that_times_out_is_reassigned_and_counted_once()
+    {
+        var observer = new RecordingObserver { Hold = (range, _) => range.Stage == RunStages.Replicates && range.First == 3 && range.Attempt == 1 };
+        await using var harness = await ClusterHarness.StartAsync(1, _root, options => options.RangeTimeout = TimeSpan.FromSeconds(2), observer);
+        var request = TestInputs.Request("out");
+        var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>("timeout");
+        await coordinator.Start(request);
+        var status = await Poll.FinishedAsync(harness.Client, "timeout");
+
+        Assert.True(status.State == RunState.Completed, status.Error);
+        TestInputs.AssertSameTables(Expected(request), Path.Combine(_root, "out"));
+        var report = await coordinator.GetReport();
+        AssertEveryRangeCountedOnce(report);
+        var range = report.Stages.Single(s => s.Name == RunStages.Replicates).Ranges.Single(r => r.First == 3);
+        Assert.True(range.Attempts >= 2 && range.Failures >= 1, range.ToString());
+        Assert.Contains("timed out", range.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Cancel_stops_the_run_and_writes_no_output()
+    {
+        var observer = new RecordingObserver { Hold = (range, _) => range.Stage == RunStages.Replicates };
+        await using var harness = await ClusterHarness.StartAsync(1, _root, observer: observer);
+        var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>("cancel");
+        await coordinator.Start(TestInputs.Request("out"));
+        await Poll.UntilAsync(() => observer.Held.Count > 0, "a replicate range in flight");
+
+        var cancelled = await coordinator.Cancel();
+        observer.ReleaseAll();
+
+        Assert.Equal(RunState.Cancelled, cancelled.State);
+        Assert.NotNull(cancelled.FinishedAt);
+        Assert.Equal(RunState.Cancelled, (await coordinator.Cancel()).State);
+        await Poll.UntilAsync(() => observer.Finished.Count(f => f.Range.Stage == RunStages.Replicates) >= observer.Held.Count, "held ranges to end");
+        Assert.Equal(RunState.Cancelled, (await coordinator.GetStatus()).State);
+        Assert.False(Directory.Exists(Path.Combine(_root, "out")));
+        Assert.DoesNotContain(observer.Finished, f => f.Range.Stage == RunStages.Replicates && f.Outcome == RangeOutcome.Computed);
+        Assert.Empty(await harness.Client.GetGrain<IRunRegistryGrain>(0).ListUnfinished());
+    }
+
+    [Fact]
+    public async Task A_range_that_throws_is_retried_then_fails_the_run_with_the_reason()
+    {
+        var observer = new RecordingObserver { Throw = range => range.Stage == RunStages.Replicates && range.First == 3 };
+        await using var harness = await ClusterHarness.StartAsync(1, _root, options => options.MaxRangeFailures = 3, observer);
+        var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>("faulty");
+        await coordinator.Start(TestInputs.Request("out"));
+        var status = await Poll.FinishedAsync(harness.Client, "faulty");
+
+        Assert.Equal(RunState.Failed, status.State);
+        Assert.Contains("range replicates [3, 6) failed 3 times", status.Error, StringComparison.Ordinal);
+        Assert.Contains("injected fault in replicates 3", status.Error, StringComparison.Ordinal);
+        Assert.Equal(3, observer.Finished.Count(f => f.Range.Stage == RunStages.Replicates && f.Range.First == 3 && f.Outcome == RangeOutcome.Failed));
+        Assert.False(Directory.Exists(Path.Combine(_root, "out")));
+        var range = (await coordinator.GetReport()).Stages[^1].Ranges.Single(r => r.First == 3);
+        Assert.Equal(3, range.Failures);
+    }
+
+    [Fact]
+    public async Task Invalid_requests_are_refused_with_every_reason_and_bad_input_fails_the_run_without_retries()
+    {
+        await using var harness = await ClusterHarness.StartAsync(1, _root);
+        var bad = new RunRequest(AnalysisKind.Ppca, "missing.parquet", "../outside.parquet", "inputs", Bootstrap: 1, RangeSize: -1);
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => harness.Client.GetGrain<IRunCoordinatorGrain>("bad").Start(bad).AsTask());
+        foreach (var reason in new[] { "'missing.parquet' does not exist", "leaves the data root", "'inputs' already exists", "bootstrap must be at least 2", "range size" })
+        {
+            Assert.Contains(reason, refused.Message, StringComparison.Ordinal);
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(_root, "inputs", "broken.csv"), "seed_id,a\ns1,1\ns2,oops\ns3,2\n", Ct);
+        var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>("broken");
+        await coordinator.Start(new RunRequest(AnalysisKind.Ppca, "inputs/broken.csv", TestInputs.YPath, "out", Bootstrap: 10));
+        var status = await Poll.FinishedAsync(harness.Client, "broken");
+        Assert.Equal(RunState.Failed, status.State);
+        Assert.Contains("broken.csv", status.Error, StringComparison.Ordinal);
+        Assert.Equal(1, (await coordinator.GetReport()).Stages[0].Ranges[0].Attempts);
+    }
+
+    [Fact]
+    public async Task Gppca_runs_as_one_unit()
+    {
+        await using var harness = await ClusterHarness.StartAsync(1, _root);
+        var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>("gppca");
+        await coordinator.Start(new RunRequest(AnalysisKind.Gppca, null, TestInputs.YPath, "gppca-out"));
+        var status = await Poll.FinishedAsync(harness.Client, "gppca");
+        Assert.True(status.State == RunState.Completed, status.Error);
+        Assert.True(File.Exists(Path.Combine(_root, "gppca-out", "gppca.parquet")));
+        Assert.Equal([RunStages.Gppca], (await coordinator.GetReport()).Stages.Select(s => s.Name));
+    }
+}
