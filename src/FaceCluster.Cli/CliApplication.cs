@@ -65,6 +65,9 @@ internal static class CliApplication
             AnalyzeCommand.Create(context),
             ShowCommand.Create(context),
             BenchCommand.Create(context),
+            RunCommands.CreateSubmit(context),
+            RunCommands.CreateStatus(context),
+            RunCommands.CreateResults(context),
         };
         return root;
     }
