@@ -198,6 +198,11 @@ public static class FaceClusterApiExtensions
         }
 
         var folder = DataRootGuard.Check(options.Value.DataRoot, status.OutputPath, "out");
+        if (!Directory.Exists(folder))
+        {
+            return Results.Json(new JsonObject { ["error"] = $"the output folder of run {id} is gone" }, Json, statusCode: StatusCodes.Status410Gone);
+        }
+
         var files = new JsonArray();
         foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
