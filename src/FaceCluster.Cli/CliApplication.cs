@@ -66,6 +66,9 @@ internal static class CliApplication
             ShowCommand.Create(context),
             BenchCommand.Create(context),
             StudyCommand.Create(context),
+            RunCommands.CreateSubmit(context),
+            RunCommands.CreateStatus(context),
+            RunCommands.CreateResults(context),
         };
         return root;
     }

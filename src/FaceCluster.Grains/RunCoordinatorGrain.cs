@@ -60,6 +60,7 @@ public sealed partial class RunCoordinatorGrain(
 
         // Resume: whatever this state says, the shards on disk are the truth.
         LogResuming(RunId, Run.State, Current?.Name);
+        FaceClusterTelemetry.SetRunActive(RunId, active: true);
         if (Current is { } stage)
         {
             Reconcile(stage);
@@ -73,6 +74,7 @@ public sealed partial class RunCoordinatorGrain(
     /// <inheritdoc />
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        FaceClusterTelemetry.SetRunActive(RunId, active: false);
         if (_dirty)
         {
             try
@@ -117,6 +119,7 @@ public sealed partial class RunCoordinatorGrain(
         await PersistAsync(force: true);
         await GrainFactory.GetGrain<IRunRegistryGrain>(0).Register(RunId);
         LogStarted(RunId, request.Kind);
+        FaceClusterTelemetry.SetRunActive(RunId, active: true);
         StartTimer();
         await PumpAsync();
         return Status();
@@ -519,7 +522,17 @@ public sealed partial class RunCoordinatorGrain(
     {
         while (IsUnfinished && Current is { } stage && stage.Ranges.TrueForAll(r => r.Status == RangeStatus.Done))
         {
-            stage.FinishedAt ??= Now;
+            if (stage.FinishedAt is null)
+            {
+                stage.FinishedAt = Now;
+                FaceClusterTelemetry.EmitSpan(
+                    "stage",
+                    RunId,
+                    stage.StartedAt,
+                    stage.FinishedAt.Value,
+                    [new("facecluster.stage", stage.Name), new("facecluster.units", stage.TotalUnits), new("facecluster.ranges", stage.Ranges.Count)]);
+            }
+
             var request = Run.Request!;
             try
             {
@@ -638,6 +651,7 @@ public sealed partial class RunCoordinatorGrain(
         Run.FinishedAt = Now;
         _dirty = true;
         StopTimer();
+        RecordFinished(final);
         if (final == RunState.Failed)
         {
             LogFailed(RunId, error);
@@ -653,6 +667,24 @@ public sealed partial class RunCoordinatorGrain(
             // The registry learns it at its next wake-up.
             LogPersistFailed(RunId, e.Message);
         }
+    }
+
+    private void RecordFinished(RunState final)
+    {
+        FaceClusterTelemetry.SetRunActive(RunId, active: false);
+        var kind = Run.Request?.Kind.ToString().ToLowerInvariant();
+        var finished = Run.FinishedAt ?? Now;
+        FaceClusterTelemetry.RunDuration.Record(
+            (finished - Run.SubmittedAt).TotalSeconds,
+            new KeyValuePair<string, object?>("facecluster.kind", kind),
+            new KeyValuePair<string, object?>("facecluster.state", final.ToString().ToLowerInvariant()));
+        FaceClusterTelemetry.EmitSpan(
+            "run",
+            RunId,
+            Run.SubmittedAt,
+            finished,
+            [new("facecluster.kind", kind), new("facecluster.state", final.ToString().ToLowerInvariant()), new("facecluster.stages", Run.Stages.Count)],
+            error: final == RunState.Failed);
     }
 
     private async Task PersistAsync(bool force)

@@ -47,6 +47,7 @@ public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecy
         _cache = cache;
         _observers = observers.ToArray();
         _logger = logger;
+        FaceClusterTelemetry.TrackExecutor(this);
     }
 
     /// <summary>Ranges computed at once.</summary>

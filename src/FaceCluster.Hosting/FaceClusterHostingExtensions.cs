@@ -42,6 +42,7 @@ public static class FaceClusterHostingExtensions
         services.TryAddSingleton<InputCache>();
         services.TryAddSingleton<SiloWorkExecutor>();
         services.TryAddSingleton<RunWatchdog>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRangeObserver, TelemetryRangeObserver>());
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloWorkExecutor>());
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<RunWatchdog>());
         return builder;

@@ -1,0 +1,79 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FaceCluster.Api;
+
+/// <summary>
+/// A ready-made web application serving the API around an existing <see cref="IClusterClient"/> (an
+/// <c>EmbeddedCluster</c>'s, or a client of a remote cluster): Kestrel on <c>127.0.0.1</c> (port 0: a free one), the
+/// API, telemetry and <c>/metrics</c>.
+/// </summary>
+public sealed class FaceClusterApiHost : IAsyncDisposable
+{
+    private FaceClusterApiHost(WebApplication app, Uri address)
+    {
+        App = app;
+        BaseAddress = address;
+    }
+
+    /// <summary>The application.</summary>
+    public WebApplication App { get; }
+
+    /// <summary>Where it listens, for example <c>http://127.0.0.1:41234/</c>.</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>Builds and starts the application.</summary>
+    /// <param name="client">The cluster client (also registered as <see cref="IGrainFactory"/>).</param>
+    /// <param name="configuration">Settings: <c>FaceCluster:DataRoot</c>, <c>FaceCluster:Api:*</c>.</param>
+    /// <param name="port">The port on 127.0.0.1; 0 picks a free one.</param>
+    /// <param name="configureLogging">Logging of the application (tests capture it), or null for none.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public static async Task<FaceClusterApiHost> StartAsync(
+        IClusterClient client,
+        IConfiguration configuration,
+        int port = 0,
+        Action<ILoggingBuilder>? configureLogging = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Configuration.AddConfiguration(configuration);
+        builder.Logging.ClearProviders();
+        configureLogging?.Invoke(builder.Logging);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+        builder.Services.AddRouting();
+        builder.Services.AddSingleton(client);
+        builder.Services.AddSingleton<IGrainFactory>(client);
+        builder.Services.AddFaceClusterApi(builder.Configuration);
+        builder.Services.AddFaceClusterTelemetry(builder.Configuration);
+        var app = builder.Build();
+        app.UseRouting();
+        app.MapFaceClusterApi();
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new FaceClusterApiHost(app, new Uri(address.TrimEnd('/') + "/"));
+    }
+
+    /// <summary>Stops the application (the cluster is left running).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync().ConfigureAwait(false);
+        await App.DisposeAsync().ConfigureAwait(false);
+    }
+}

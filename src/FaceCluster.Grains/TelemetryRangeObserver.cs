@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+
+namespace FaceCluster.Grains;
+
+/// <summary>
+/// The telemetry of a silo's ranges (<see cref="FaceClusterTelemetry"/>): a <c>range</c> span per attempt, the
+/// running-ranges gauge, completed folds and replicates, and the bytes their shards (or outputs) take.
+/// </summary>
+public sealed class TelemetryRangeObserver(IOptions<FaceClusterClusterOptions> options) : IRangeObserver
+{
+    private readonly string _dataRoot = options.Value.DataRoot;
+    private readonly ConcurrentDictionary<WorkRange, Activity?> _inFlight = new();
+
+    /// <inheritdoc />
+    public ValueTask OnRangeStartingAsync(WorkRange range, SiloAddress silo, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(range);
+        var activity = FaceClusterTelemetry.StartDetached("range", range.RunId);
+        activity?.SetTag("facecluster.stage", range.Stage)
+            .SetTag("facecluster.range.first", range.First)
+            .SetTag("facecluster.range.count", range.Count)
+            .SetTag("facecluster.range.attempt", range.Attempt)
+            .SetTag("facecluster.silo", silo?.ToString());
+        if (_inFlight.TryAdd(range, activity))
+        {
+            FaceClusterTelemetry.RangeStarted();
+        }
+        else
+        {
+            activity?.Dispose();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public void OnRangeFinished(WorkRange range, SiloAddress silo, RangeOutcome outcome, TimeSpan elapsed)
+    {
+        ArgumentNullException.ThrowIfNull(range);
+        var outcomeName = outcome.ToString().ToLowerInvariant();
+        FaceClusterTelemetry.RangesFinished.Add(
+            1,
+            new KeyValuePair<string, object?>("facecluster.stage", range.Stage),
+            new KeyValuePair<string, object?>("facecluster.outcome", outcomeName));
+        if (outcome == RangeOutcome.Computed)
+        {
+            switch (range.Stage)
+            {
+                case RunStages.Replicates:
+                    FaceClusterTelemetry.ReplicatesCompleted.Add(range.Count);
+                    break;
+                case RunStages.LeaveOneOut:
+                    FaceClusterTelemetry.FoldsCompleted.Add(range.Count);
+                    break;
+            }
+
+            var bytes = BytesOf(range);
+            if (bytes > 0)
+            {
+                FaceClusterTelemetry.BytesWritten.Add(bytes, new KeyValuePair<string, object?>("facecluster.stage", range.Stage));
+            }
+        }
+
+        if (_inFlight.TryRemove(range, out var activity))
+        {
+            FaceClusterTelemetry.RangeEnded();
+            if (activity is not null)
+            {
+                activity.SetTag("facecluster.outcome", outcomeName);
+                if (outcome is RangeOutcome.Failed or RangeOutcome.Rejected)
+                {
+                    activity.SetStatus(ActivityStatusCode.Error);
+                }
+
+                activity.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The bytes of what the range wrote (its shard, or the outputs of the one-unit output stages).</summary>
+    private long BytesOf(WorkRange range)
+    {
+        try
+        {
+            var files = new RunFiles(_dataRoot, range.RunId);
+            return range.Stage switch
+            {
+                RunStages.LeaveOneOut => SizeOf(files.LeaveOneOut(range.First, range.Count)),
+                RunStages.Replicates => SizeOf(files.Replicates(range.First, range.Count)),
+                RunStages.Prepare => SizeOf(files.Prepare),
+                RunStages.Bootstrap => SizeOf(files.MainDimensions) + SizeOf(files.MainLoadings) + SizeOf(files.MainMarker),
+                _ => 0,
+            };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return 0;
+        }
+    }
+
+    private static long SizeOf(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists ? info.Length : 0;
+    }
+}

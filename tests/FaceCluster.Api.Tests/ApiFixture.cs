@@ -1,0 +1,104 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using FaceCluster.Analysis;
+using FaceCluster.Hosting;
+using FaceCluster.Tables;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace FaceCluster.Api.Tests;
+
+/// <summary>A one-silo embedded cluster, the API on a free 127.0.0.1 port in front of it, inputs under the data root, and the API's logs.</summary>
+public sealed class ApiFixture : IAsyncLifetime
+{
+    public const string Token = "s3cret-token-0123456789abcdef";
+    public const string XPath = "inputs/x.parquet";
+    public const string YPath = "inputs/y.parquet";
+
+    private EmbeddedCluster? _cluster;
+    private FaceClusterApiHost? _api;
+
+    public string Folder { get; } = Directory.CreateTempSubdirectory("facecluster-api-tests-").FullName;
+
+    public string DataRoot => Path.Combine(Folder, "root");
+
+    public EmbeddedCluster Cluster => _cluster!;
+
+    public FaceClusterApiHost Api => _api!;
+
+    public ConcurrentQueue<string> Logs { get; } = new();
+
+    public async ValueTask InitializeAsync()
+    {
+        var data = PlantedPpcaData.Generate(new PlantedPpcaOptions { Stimuli = 90, Countries = ["CN", "US"], Concepts = 6, Dimensions = 2, Seed = 8 });
+        Directory.CreateDirectory(Path.Combine(DataRoot, "inputs"));
+        await WideTableWriter.WriteAsync(new WideTable(data.SeedIds, data.Attributes, data.X.Values, "x"), Path.Combine(DataRoot, XPath), default);
+        await WideTableWriter.WriteAsync(new WideTable(data.SeedIds, data.Attributes, data.Y.Values, "y"), Path.Combine(DataRoot, YPath), default);
+        _cluster = await EmbeddedCluster.StartAsync(DataRoot, options => options.WorkerSlots = 2);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["FaceCluster:DataRoot"] = DataRoot,
+            ["FaceCluster:Api:Tokens:0"] = Token,
+        }).Build();
+        _api = await FaceClusterApiHost.StartAsync(_cluster.Client, configuration, configureLogging: logging =>
+        {
+            logging.SetMinimumLevel(LogLevel.Trace);
+            logging.AddProvider(new CapturingLoggerProvider(Logs));
+        });
+    }
+
+    public HttpClient Client(string? token = Token)
+    {
+        var http = new HttpClient { BaseAddress = Api.BaseAddress };
+        if (token is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return http;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_api is not null)
+        {
+            await _api.DisposeAsync();
+        }
+
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+
+        Directory.Delete(Folder, recursive: true);
+    }
+
+    private sealed class CapturingLoggerProvider(ConcurrentQueue<string> logs) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, logs);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(string category, ConcurrentQueue<string> logs) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                logs.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
+                if (state is IEnumerable<KeyValuePair<string, object?>> values)
+                {
+                    foreach (var (key, value) in values)
+                    {
+                        logs.Enqueue($"  {key}={value}");
+                    }
+                }
+            }
+        }
+    }
+}

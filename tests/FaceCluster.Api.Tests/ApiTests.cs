@@ -1,0 +1,230 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using FaceCluster.Cli;
+using FaceCluster.Grains;
+using FaceCluster.Hosting;
+
+namespace FaceCluster.Api.Tests;
+
+public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static JsonObject SmallRun(string output, string? runId = null) => new()
+    {
+        ["kind"] = "ppca",
+        ["x"] = ApiFixture.XPath,
+        ["y"] = ApiFixture.YPath,
+        ["out"] = output,
+        ["bootstrap"] = 50,
+        ["replicates"] = 6,
+        ["inner_bootstrap"] = 20,
+        ["seed"] = 1,
+        ["run_id"] = runId,
+    };
+
+    [Fact]
+    public async Task Runs_need_a_valid_bearer_token_which_is_never_logged()
+    {
+        using var anonymous = fixture.Client(token: null);
+        using var wrong = fixture.Client("wrong-token-value-42");
+        using var right = fixture.Client();
+
+        var none = await anonymous.GetAsync("api/runs", Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+        Assert.Equal("Bearer", Assert.Single(none.Headers.WwwAuthenticate).Scheme);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.GetAsync("api/runs", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.PostAsJsonAsync("api/runs", SmallRun("out/never"), Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await right.GetAsync("api/runs", Ct)).StatusCode);
+
+        Assert.NotEmpty(fixture.Logs);
+        Assert.DoesNotContain(fixture.Logs, line => line.Contains(ApiFixture.Token, StringComparison.Ordinal));
+        Assert.DoesNotContain(fixture.Logs, line => line.Contains("wrong-token-value-42", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void No_tokens_refuses_to_start_unless_anonymous_is_allowed()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => ApiTokens.From(new FaceClusterApiOptions(), null));
+        Assert.Contains("AllowAnonymous", error.Message, StringComparison.Ordinal);
+        Assert.True(ApiTokens.From(new FaceClusterApiOptions { AllowAnonymous = true }, null).AllowAnonymous);
+        var tokens = ApiTokens.From(new FaceClusterApiOptions(), "a, b ,c");
+        Assert.True(tokens.IsValid("b"));
+        Assert.False(tokens.IsValid("d"));
+        Assert.False(tokens.IsValid(string.Empty));
+    }
+
+    [Fact]
+    public async Task Paths_outside_the_data_root_are_refused()
+    {
+        using var http = fixture.Client();
+        var outside = Path.Combine(fixture.Folder, "outside");
+        Directory.CreateDirectory(outside);
+        File.Copy(Path.Combine(fixture.DataRoot, ApiFixture.XPath), Path.Combine(outside, "x.parquet"), overwrite: true);
+        var link = Path.Combine(fixture.DataRoot, "escape");
+        if (!Directory.Exists(link))
+        {
+            Directory.CreateSymbolicLink(link, outside);
+        }
+
+        foreach (var (field, value) in new[]
+        {
+            ("x", "../outside/x.parquet"),
+            ("x", Path.Combine(outside, "x.parquet")),
+            ("x", "escape/x.parquet"),
+            ("out", "inputs/../../outside/out"),
+            ("out", "escape/out"),
+            ("y", "/etc/passwd"),
+        })
+        {
+            var body = SmallRun("out/refused");
+            body[field] = value;
+            var response = await http.PostAsJsonAsync("api/runs", body, Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            var error = (await response.Content.ReadFromJsonAsync<JsonObject>(Ct))!["error"]!.GetValue<string>();
+            Assert.Contains(field, error, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', error);
+        }
+
+        var bad = await http.PostAsync("api/runs", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"), Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.False(Directory.Exists(Path.Combine(outside, "out")));
+    }
+
+    [Fact]
+    public async Task Submit_status_results_give_the_summary_of_the_cli()
+    {
+        using var http = fixture.Client();
+        var created = await http.PostAsJsonAsync("api/runs", SmallRun("out/http", "http-run"), Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal("/api/runs/http-run", created.Headers.Location?.ToString());
+
+        var status = await fixture.Cluster.Client.WaitForRunAsync("http-run", cancellationToken: Ct);
+        Assert.Equal(RunState.Completed, status.State);
+        var json = (await http.GetFromJsonAsync<JsonObject>("api/runs/http-run", Ct))!;
+        Assert.Equal("completed", json["state"]!.GetValue<string>());
+        Assert.Contains(
+            (await http.GetFromJsonAsync<JsonObject>("api/runs", Ct))!["runs"]!.AsArray(),
+            run => run!["run_id"]!.GetValue<string>() == "http-run");
+
+        var results = (await http.GetFromJsonAsync<JsonObject>("api/runs/http-run/results", Ct))!;
+        var files = results["files"]!.AsArray().Select(f => f!["path"]!.GetValue<string>()).ToList();
+        Assert.Contains("summary.json", files);
+        Assert.Contains("dimensions.parquet", files);
+        Assert.All(results["files"]!.AsArray(), f => Assert.True(f!["bytes"]!.GetValue<long>() > 0));
+
+        // The same analysis by the command line, in one process.
+        var cliOut = Path.Combine(fixture.Folder, "cli-out");
+        var cli = await Cli(
+            "analyze", "ppca", "--x", Path.Combine(fixture.DataRoot, ApiFixture.XPath), "--y", Path.Combine(fixture.DataRoot, ApiFixture.YPath),
+            "--out", cliOut, "--in-process", "--bootstrap", "50", "--replicates", "6", "--inner-bootstrap", "20", "--seed", "1");
+        Assert.True(cli.ExitCode == 0, cli.Error);
+        var expected = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(cliOut, "summary.json"), Ct))!.AsObject();
+        Assert.Equal(Comparable(expected).ToJsonString(), Comparable(results["summary"]!.AsObject()).ToJsonString());
+        foreach (var table in new[] { "dimensions.parquet", "loadings.parquet", "loading_significance.parquet" })
+        {
+            Assert.Equal(
+                await File.ReadAllBytesAsync(Path.Combine(cliOut, table), Ct),
+                await File.ReadAllBytesAsync(Path.Combine(fixture.DataRoot, "out", "http", table), Ct));
+        }
+
+        // The telemetry of the run is scraped at /metrics, without a token.
+        using var scraper = fixture.Client(token: null);
+        var metrics = await scraper.GetStringAsync("metrics", Ct);
+        Assert.Contains("facecluster_folds_completed", metrics, StringComparison.Ordinal);
+        Assert.Contains("facecluster_replicates_completed", metrics, StringComparison.Ordinal);
+        Assert.Contains("facecluster_run_duration", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Delete_cancels_a_run_and_results_are_a_conflict_until_completed()
+    {
+        using var http = fixture.Client();
+        var body = SmallRun("out/cancelled", "cancel-run");
+        body["bootstrap"] = 2000;
+        body["replicates"] = 100000;
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("api/runs", body, Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await http.GetAsync("api/runs/cancel-run/results", Ct)).StatusCode);
+
+        var cancelled = await http.DeleteAsync("api/runs/cancel-run", Ct);
+        Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+        Assert.Equal("cancelled", (await cancelled.Content.ReadFromJsonAsync<JsonObject>(Ct))!["state"]!.GetValue<string>());
+        Assert.Equal("cancelled", (await http.GetFromJsonAsync<JsonObject>("api/runs/cancel-run", Ct))!["state"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("api/runs/no-such-run", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.DeleteAsync("api/runs/no-such-run", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Health_and_readiness_need_no_token()
+    {
+        using var http = fixture.Client(token: null);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("readyz", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Cli_submit_wait_status_and_results_talk_to_the_api()
+    {
+        var tokenFile = Path.Combine(fixture.Folder, "token");
+        await File.WriteAllTextAsync(tokenFile, ApiFixture.Token + "\n", Ct);
+        var api = fixture.Api.BaseAddress.ToString();
+        var submit = await Cli(
+            "submit", "--api", api, "--token-file", tokenFile, "--x", ApiFixture.XPath, "--y", ApiFixture.YPath, "--out", "out/cli",
+            "--bootstrap", "50", "--replicates", "6", "--inner-bootstrap", "20", "--run-id", "cli-run", "--wait");
+        Assert.True(submit.ExitCode == 0, submit.Error);
+        Assert.Equal("completed", JsonNode.Parse(submit.Output)!["state"]!.GetValue<string>());
+
+        var status = await Cli("status", "cli-run", "--api", api, "--token-file", tokenFile);
+        Assert.True(status.ExitCode == 0, status.Error);
+        Assert.Equal("cli-run", JsonNode.Parse(status.Output)!["run_id"]!.GetValue<string>());
+
+        var results = await Cli("results", "cli-run", "--api", api, "--token-file", tokenFile);
+        Assert.True(results.ExitCode == 0, results.Error);
+        Assert.NotNull(JsonNode.Parse(results.Output)!["summary"]);
+
+        var wrong = Path.Combine(fixture.Folder, "wrong-token");
+        await File.WriteAllTextAsync(wrong, "nope", Ct);
+        var unauthorized = await Cli("status", "cli-run", "--api", api, "--token-file", wrong);
+        Assert.Equal(2, unauthorized.ExitCode);
+        Assert.Contains("401", unauthorized.Error, StringComparison.Ordinal);
+
+        var missing = await Cli("status", "no-such-run", "--api", api, "--token-file", tokenFile);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("no run", missing.Error, StringComparison.Ordinal);
+
+        var badPath = await Cli("submit", "--api", api, "--token-file", tokenFile, "--x", "../x", "--y", ApiFixture.YPath, "--out", "out/x");
+        Assert.Equal(2, badPath.ExitCode);
+        Assert.Contains("leaves the data root", badPath.Error, StringComparison.Ordinal);
+
+        var refused = await Cli("status", "cli-run", "--api", $"http://127.0.0.1:{ClosedPort()}", "--token-file", tokenFile);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("cannot connect", refused.Error, StringComparison.Ordinal);
+        Assert.Single(refused.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    private static JsonObject Comparable(JsonObject summary)
+    {
+        var copy = summary.DeepClone().AsObject();
+        copy.Remove("timings_seconds");
+        copy.Remove("inputs");
+        copy.Remove("execution");
+        (copy["parameters"] as JsonObject)?.Remove("threads");
+        return copy;
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> Cli(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exitCode = await CliApplication.RunAsync(args, new CliContext(output, error), Ct);
+        return (exitCode, output.ToString(), error.ToString());
+    }
+}
