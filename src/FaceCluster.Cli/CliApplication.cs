@@ -65,6 +65,7 @@ internal static class CliApplication
             AnalyzeCommand.Create(context),
             ShowCommand.Create(context),
             BenchCommand.Create(context),
+            SiloCommand.Create(context),
         };
         return root;
     }
