@@ -5,6 +5,7 @@ using FaceCluster.Grains;
 using FaceCluster.Hosting;
 using FaceCluster.Tables;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
@@ -14,7 +15,7 @@ namespace FaceCluster.Cli.Commands;
 /// <summary>
 /// <c>facecluster silo</c>: one long-running silo of a cluster. Settings come from the <c>FaceCluster</c> configuration
 /// section (environment variables <c>FACECLUSTER__...</c>, for example <c>FACECLUSTER__WORKERSLOTS=4</c>), overridden
-/// by the options given. Stops gracefully on SIGTERM or Ctrl+C; logs go to standard error.
+/// by the options given; <c>FaceCluster:Membership</c> binds Orleans' <see cref="ClusterMembershipOptions"/>. Stops gracefully on SIGTERM or Ctrl+C; logs go to standard error.
 /// </summary>
 internal static class SiloCommand
 {
@@ -134,6 +135,9 @@ internal static class SiloCommand
             }
 
             silo.AddFaceClusterRole(role);
+
+            // Failure detection can be tuned per deployment (FACECLUSTER__MEMBERSHIP__PROBETIMEOUT=00:00:02, ...).
+            silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration($"{Section}:Membership");
         });
         using var host = builder.Build();
         await context.Error.WriteLineAsync(
