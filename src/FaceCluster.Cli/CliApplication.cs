@@ -69,6 +69,7 @@ internal static class CliApplication
             RunCommands.CreateSubmit(context),
             RunCommands.CreateStatus(context),
             RunCommands.CreateResults(context),
+            SiloCommand.Create(context),
         };
         return root;
     }

@@ -1,8 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
+using FaceCluster.Cli.Commands;
 using FaceCluster.Cli.Progress;
 using FaceCluster.Grains;
 using FaceCluster.Hosting;
+using FaceCluster.Tables;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FaceCluster.Cli.Cluster;
 
@@ -16,51 +19,49 @@ internal static class EmbeddedRun
     /// <summary>The environment variable that sets the default data root of the embedded cluster.</summary>
     public const string DataRootVariable = "FACECLUSTER_DATA_ROOT";
 
+    /// <summary>The environment variable that names a running cluster to submit to: <c>redis://HOST:PORT/CLUSTER_ID</c>.</summary>
+    public const string ClusterVariable = "FACECLUSTER_CLUSTER";
+
     /// <summary>
     /// Runs the analysis that <paramref name="prepare"/> describes (it writes the inputs under the run's folder and returns
     /// the request) and copies its outputs into <paramref name="stagingFolder"/>.
     /// </summary>
     /// <param name="context">Where progress goes.</param>
-    /// <param name="dataRoot">The data root, or null for a temporary one removed at the end.</param>
+    /// <param name="execution">The data root (or null for a temporary one removed at the end) and the cluster to submit to
+    /// (or null, and no <c>FACECLUSTER_CLUSTER</c>, for an embedded one).</param>
     /// <param name="threads">Worker slots and threads (0: all cores).</param>
     /// <param name="prepare">Writes the inputs under <c>(data root, run id)</c> and returns the request.</param>
     /// <param name="stagingFolder">Receives the output files.</param>
     /// <param name="cancellationToken">Ctrl+C: cancels the run, then throws <see cref="OperationCanceledException"/>.</param>
     public static async Task RunAsync(
         CliContext context,
-        string? dataRoot,
+        Execution execution,
         int threads,
         Func<string, string, CancellationToken, Task<RunRequest>> prepare,
         string stagingFolder,
         CancellationToken cancellationToken)
     {
-        dataRoot ??= Environment.GetEnvironmentVariable(DataRootVariable) is { Length: > 0 } configured ? configured : null;
+        var dataRoot = execution.DataRoot ?? (Environment.GetEnvironmentVariable(DataRootVariable) is { Length: > 0 } configured ? configured : null);
+        var address = execution.Cluster ?? (Environment.GetEnvironmentVariable(ClusterVariable) is { Length: > 0 } named ? named : null);
+        if (address is not null)
+        {
+            await RunOnClusterAsync(context, address, dataRoot, prepare, stagingFolder, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var temporary = dataRoot is null;
         var root = temporary ? Directory.CreateTempSubdirectory("facecluster-embedded-").FullName : Path.GetFullPath(dataRoot!);
         try
         {
-            var runId = string.Create(CultureInfo.InvariantCulture, $"analyze-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid():N}")[..40];
+            var runId = NewRunId();
             var request = await prepare(root, runId, cancellationToken).ConfigureAwait(false);
             var cluster = await EmbeddedCluster.StartAsync(root, options => options.WorkerSlots = threads, cancellationToken: cancellationToken).ConfigureAwait(false);
             await using (cluster.ConfigureAwait(false))
             {
-                await cluster.Client.GetGrain<IRunCoordinatorGrain>(runId).Start(request).ConfigureAwait(false);
-                var status = await context.Progress.RunAsync(async reporter =>
-                {
-                    using var progress = new StatusProgress(reporter);
-                    return await cluster.Client.WaitForRunAsync(runId, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
-                }).ConfigureAwait(false);
-                if (status.State != RunState.Completed)
-                {
-                    throw new InvalidOperationException($"the analysis {status.State.ToString().ToLowerInvariant()}: {status.Error}");
-                }
+                await SubmitAndWaitAsync(context, cluster.Client, runId, request, cancellationToken).ConfigureAwait(false);
             }
 
-            var output = DataRootPaths.Resolve(root, request.OutputPath);
-            foreach (var file in Directory.EnumerateFiles(output))
-            {
-                File.Copy(file, Path.Combine(stagingFolder, Path.GetFileName(file)), overwrite: true);
-            }
+            CopyOutputs(root, request, stagingFolder);
         }
         finally
         {
@@ -68,6 +69,73 @@ internal static class EmbeddedRun
             {
                 TryDelete(root);
             }
+        }
+    }
+
+    private static async Task RunOnClusterAsync(
+        CliContext context,
+        string address,
+        string? dataRoot,
+        Func<string, string, CancellationToken, Task<RunRequest>> prepare,
+        string stagingFolder,
+        CancellationToken cancellationToken)
+    {
+        FaceClusterRedisOptions options;
+        try
+        {
+            options = FaceClusterRedisOptions.ParseClusterAddress(address);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidInputException(e.Message);
+        }
+
+        if (dataRoot is null)
+        {
+            throw new InvalidInputException(
+                $"submitting to {address} needs --data-root (or ${DataRootVariable}): the data root the cluster's silos share, at the same path here");
+        }
+
+        var root = Path.GetFullPath(dataRoot);
+        var runId = NewRunId();
+        var request = await prepare(root, runId, cancellationToken).ConfigureAwait(false);
+        using var host = await FaceClusterRedisExtensions.StartRedisClientAsync(options, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await SubmitAndWaitAsync(context, host.Services.GetRequiredService<IClusterClient>(), runId, request, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await host.StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+
+        CopyOutputs(root, request, stagingFolder);
+    }
+
+    private static string NewRunId() =>
+        string.Create(CultureInfo.InvariantCulture, $"analyze-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid():N}")[..40];
+
+    private static async Task SubmitAndWaitAsync(CliContext context, IClusterClient client, string runId, RunRequest request, CancellationToken cancellationToken)
+    {
+        await client.GetGrain<IRunCoordinatorGrain>(runId).Start(request).ConfigureAwait(false);
+        var status = await context.Progress.RunAsync(async reporter =>
+        {
+            using var progress = new StatusProgress(reporter);
+            return await client.WaitForRunAsync(runId, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        if (status.State != RunState.Completed)
+        {
+            throw new InvalidOperationException($"the analysis {status.State.ToString().ToLowerInvariant()}: {status.Error}");
+        }
+    }
+
+    private static void CopyOutputs(string root, RunRequest request, string stagingFolder)
+    {
+        var output = DataRootPaths.Resolve(root, request.OutputPath);
+        foreach (var file in Directory.EnumerateFiles(output))
+        {
+            File.Copy(file, Path.Combine(stagingFolder, Path.GetFileName(file)), overwrite: true);
         }
     }
 

@@ -77,7 +77,7 @@ internal static class AnalyzeCommand
 
         await EmbeddedRun.RunAsync(
             context,
-            execution.DataRoot,
+            execution,
             options.Threads,
             async (root, runId, ct) =>
             {
@@ -176,7 +176,8 @@ internal static class AnalyzeCommand
 /// <summary>How an analysis is executed: through the embedded cluster (the default) or in this process.</summary>
 /// <param name="InProcess">Run in this process without the cluster.</param>
 /// <param name="DataRoot">The embedded cluster's data root, or null for a temporary one.</param>
-internal sealed record Execution(bool InProcess, string? DataRoot);
+/// <param name="Cluster">A running cluster to submit to (<c>redis://HOST:PORT/CLUSTER_ID</c>), or null.</param>
+internal sealed record Execution(bool InProcess, string? DataRoot, string? Cluster = null);
 
 /// <summary>The <c>--in-process</c> and <c>--data-root</c> options of <c>analyze ppca|gppca</c>.</summary>
 internal sealed class ExecutionOptions
@@ -192,13 +193,21 @@ internal sealed class ExecutionOptions
         HelpName = "DIR",
     };
 
+    private readonly Option<string?> _cluster = new("--cluster")
+    {
+        Description = $"Submit to a running cluster instead of an embedded one: redis://HOST:PORT/CLUSTER_ID [default: ${EmbeddedRun.ClusterVariable}]; --data-root is then the data root its silos share.",
+        HelpName = "ADDRESS",
+    };
+
     public void AddTo(Command command)
     {
         command.Options.Add(_inProcess);
         command.Options.Add(_dataRoot);
+        command.Options.Add(_cluster);
     }
 
-    public Execution Read(ParseResult parseResult) => new(parseResult.GetValue(_inProcess), parseResult.GetValue(_dataRoot));
+    public Execution Read(ParseResult parseResult) =>
+        new(parseResult.GetValue(_inProcess), parseResult.GetValue(_dataRoot), parseResult.GetValue(_cluster));
 }
 
 /// <summary>The options of a PPCA run shared by <c>analyze ppca</c>, <c>demo</c> and <c>bench</c>.</summary>

@@ -59,7 +59,7 @@ internal static class GppcaCommand
         {
             await EmbeddedRun.RunAsync(
                 context,
-                execution.DataRoot,
+                execution,
                 threads,
                 async (root, runId, ct) =>
                 {

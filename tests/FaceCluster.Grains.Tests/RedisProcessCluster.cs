@@ -1,0 +1,298 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using FaceCluster.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace FaceCluster.Grains.Tests;
+
+/// <summary>
+/// A real cluster of processes on loopback: a <c>redis-server</c> and silo processes of the built command line
+/// (<c>dotnet facecluster.dll silo --clustering redis ...</c>), sharing one data root; and a client.
+/// </summary>
+internal sealed class RedisProcessCluster : IAsyncDisposable
+{
+    private readonly Process _redis;
+    private readonly List<SiloProcess> _silos = [];
+    private IHost? _client;
+
+    private RedisProcessCluster(string folder, Process redis, int redisPort)
+    {
+        Folder = folder;
+        DataRoot = Path.Combine(folder, "data");
+        Directory.CreateDirectory(DataRoot);
+        _redis = redis;
+        RedisPort = redisPort;
+        ClusterId = $"test-{Guid.NewGuid():N}";
+    }
+
+    public string Folder { get; }
+
+    public string DataRoot { get; }
+
+    public int RedisPort { get; }
+
+    public string ClusterId { get; }
+
+    public IReadOnlyList<SiloProcess> Silos => _silos;
+
+    public IClusterClient Client => _client!.Services.GetRequiredService<IClusterClient>();
+
+    /// <summary>The built command line: the CLI project is referenced, so its output sits beside this assembly.</summary>
+    public static string CliPath()
+    {
+        var beside = Path.Combine(AppContext.BaseDirectory, "facecluster.dll");
+        Assert.True(
+            File.Exists(beside) && File.Exists(Path.Combine(AppContext.BaseDirectory, "facecluster.runtimeconfig.json")),
+            $"the built command line is not at {beside} (FaceCluster.Grains.Tests references FaceCluster.Cli)");
+        return beside;
+    }
+
+    /// <summary>Starts redis-server on a free loopback port in a temporary folder (fails if it is not installed).</summary>
+    public static async Task<RedisProcessCluster> StartRedisAsync(CancellationToken cancellationToken)
+    {
+        var server = FindOnPath("redis-server");
+        Assert.True(server is not null, "redis-server is not on PATH: install the Debian package (apt-get install -y redis-server); .ci/run does so");
+        var folder = Directory.CreateTempSubdirectory("facecluster-redis-test-").FullName;
+        var port = FreePort();
+        var info = new ProcessStartInfo(server!)
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", folder })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var redis = Process.Start(info)!;
+        redis.OutputDataReceived += (_, _) => { };
+        redis.ErrorDataReceived += (_, _) => { };
+        redis.BeginOutputReadLine();
+        redis.BeginErrorReadLine();
+        var cluster = new RedisProcessCluster(folder, redis, port);
+        await ProcessPoll.UntilAsync(
+            async () =>
+            {
+                Assert.False(redis.HasExited, "redis-server exited at start");
+                using var socket = new TcpClient();
+                try
+                {
+                    await socket.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
+                    return true;
+                }
+                catch (SocketException)
+                {
+                    return false;
+                }
+            },
+            TimeSpan.FromSeconds(20),
+            "redis-server to accept connections");
+        return cluster;
+    }
+
+    /// <summary>Starts a silo process (one worker slot, fast scheduling and failure detection).</summary>
+    public SiloProcess StartSilo()
+    {
+        var siloPort = FreePort();
+        var gatewayPort = FreePort();
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[]
+                 {
+                     CliPath(), "silo", "--clustering", "redis", "--redis", $"127.0.0.1:{RedisPort}", "--cluster-id", ClusterId,
+                     "--silo-port", siloPort.ToString(CultureInfo.InvariantCulture), "--gateway-port", gatewayPort.ToString(CultureInfo.InvariantCulture),
+                     "--advertise", "127.0.0.1", "--data", DataRoot,
+                 })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment["FACECLUSTER__WORKERSLOTS"] = "1";
+        info.Environment["FACECLUSTER__SCHEDULERINTERVAL"] = "00:00:00.200";
+        info.Environment["FACECLUSTER__WAKEINTERVAL"] = "00:00:00.500";
+        info.Environment["FACECLUSTER__MEMBERSHIP__PROBETIMEOUT"] = "00:00:01";
+        info.Environment["FACECLUSTER__MEMBERSHIP__NUMMISSEDPROBESLIMIT"] = "2";
+        info.Environment["FACECLUSTER__MEMBERSHIP__IAMALIVETABLEPUBLISHTIMEOUT"] = "00:00:02";
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        var silo = new SiloProcess(Process.Start(info)!, siloPort);
+        _silos.Add(silo);
+        return silo;
+    }
+
+    /// <summary>Connects the client once <paramref name="silos"/> silos are active.</summary>
+    public async Task ConnectAsync(int silos, CancellationToken cancellationToken)
+    {
+        _client = await FaceClusterRedisExtensions.StartRedisClientAsync(
+            new FaceClusterRedisOptions { ConnectionString = $"127.0.0.1:{RedisPort}", ClusterId = ClusterId }, cancellationToken);
+        var management = Client.GetGrain<IManagementGrain>(0);
+        await ProcessPoll.UntilAsync(
+            async () => (await management.GetHosts(onlyActive: true)).Count == silos,
+            TimeSpan.FromSeconds(90),
+            $"{silos} active silos",
+            () => string.Join("\n", _silos.Select(s => s.Log)));
+    }
+
+    /// <summary>The silo process that hosts the activation of <paramref name="grain"/>.</summary>
+    public async Task<SiloProcess> HostOfAsync(IAddressable grain)
+    {
+        var address = await Client.GetGrain<IManagementGrain>(0).GetActivationAddress(grain);
+        Assert.NotNull(address);
+        return _silos.Single(s => s.SiloPort == address!.Endpoint.Port);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client is not null)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            try
+            {
+                await _client.StopAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // The cluster may be gone already.
+            }
+
+            _client.Dispose();
+        }
+
+        foreach (var silo in _silos)
+        {
+            silo.Dispose();
+        }
+
+        Stop(_redis);
+        try
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temporary folder is harmless.
+        }
+    }
+
+    internal static void Stop(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Exited meanwhile.
+        }
+
+        process.Dispose();
+    }
+
+    private static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+        .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+        .Select(folder => Path.Combine(folder, name))
+        .FirstOrDefault(File.Exists);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>One silo process and what it wrote.</summary>
+internal sealed class SiloProcess : IDisposable
+{
+    private readonly StringBuilder _log = new();
+    private bool _disposed;
+
+    public SiloProcess(Process process, int siloPort)
+    {
+        Process = process;
+        SiloPort = siloPort;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public Process Process { get; }
+
+    public int SiloPort { get; }
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return $"silo :{SiloPort}:\n{_log}";
+            }
+        }
+    }
+
+    /// <summary>SIGKILL: the silo dies without leaving the cluster.</summary>
+    public void Kill()
+    {
+        Process.Kill();
+        Process.WaitForExit(10_000);
+    }
+
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            RedisProcessCluster.Stop(Process);
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_log)
+            {
+                _log.AppendLine(line);
+            }
+        }
+    }
+}
+
+/// <summary>Polling with a deadline instead of sleeping.</summary>
+internal static class ProcessPoll
+{
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan deadline, string what, Func<string>? diagnostics = null)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            if (await condition())
+            {
+                return;
+            }
+
+            if (watch.Elapsed > deadline)
+            {
+                Assert.Fail($"timed out after {deadline.TotalSeconds:F0} s waiting for {what}{(diagnostics is null ? string.Empty : "\n" + diagnostics())}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+}
