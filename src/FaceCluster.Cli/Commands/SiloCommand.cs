@@ -1,9 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using FaceCluster.Api;
 using FaceCluster.Grains;
 using FaceCluster.Hosting;
 using FaceCluster.Tables;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -66,7 +69,12 @@ internal static class SiloCommand
 
     private static async Task<int> RunAsync(CliContext context, Dictionary<string, string?> overrides, CancellationToken cancellationToken)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
+        // With an API port the silo also serves the HTTP API (ASP.NET Core in the same host and process).
+        var preview = new ConfigurationBuilder().AddEnvironmentVariables().AddInMemoryCollection(overrides).Build();
+        var servesApi = int.TryParse(preview[$"{Section}:ApiPort"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var requestedApiPort) && requestedApiPort > 0;
+        IHostApplicationBuilder builder = servesApi
+            ? WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] })
+            : Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
         builder.Configuration.AddInMemoryCollection(overrides);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
@@ -77,7 +85,7 @@ internal static class SiloCommand
         var role = settings["Role"] ?? SiloRoles.Cpu;
         var siloPort = Port(settings, "SiloPort", 11111, problems);
         var gatewayPort = Port(settings, "GatewayPort", 30000, problems);
-        Port(settings, "ApiPort", 0, problems);
+        var apiPort = Port(settings, "ApiPort", 0, problems);
         var clusterId = settings["ClusterId"] ?? "facecluster";
         var dataRoot = settings["DataRoot"];
         IPAddress? advertised = null;
@@ -139,9 +147,21 @@ internal static class SiloCommand
             // Failure detection can be tuned per deployment (FACECLUSTER__MEMBERSHIP__PROBETIMEOUT=00:00:02, ...).
             silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration($"{Section}:Membership");
         });
-        using var host = builder.Build();
         await context.Error.WriteLineAsync(
-            $"silo: {clustering} clustering{(redis is null ? string.Empty : $" on {redis.ConnectionString}")}, cluster {clusterId}, role {role}, silo port {siloPort}, gateway port {gatewayPort}, data root {dataRoot}").ConfigureAwait(false);
+            $"silo: {clustering} clustering{(redis is null ? string.Empty : $" on {redis.ConnectionString}")}, cluster {clusterId}, role {role}, silo port {siloPort}, gateway port {gatewayPort}, data root {dataRoot}{(servesApi ? $", HTTP API on port {apiPort}" : string.Empty)}").ConfigureAwait(false);
+        if (builder is WebApplicationBuilder web)
+        {
+            web.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(apiPort));
+            web.Services.AddFaceClusterApi(web.Configuration);
+            web.Services.AddFaceClusterTelemetry(web.Configuration);
+            await using var app = web.Build();
+            app.UseRouting();
+            app.MapFaceClusterApi();
+            await app.RunAsync(cancellationToken).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
+        using var host = ((HostApplicationBuilder)builder).Build();
         await host.RunAsync(cancellationToken).ConfigureAwait(false);
         return ExitCodes.Success;
     }
