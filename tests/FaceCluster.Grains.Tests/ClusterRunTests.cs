@@ -148,6 +148,12 @@ public sealed class ClusterRunTests : IAsyncLifetime
         {
             await harness.Client.GetGrain<IRunCoordinatorGrain>("restart").Start(request);
             await Poll.UntilAsync(() => first.Held.Count >= 2, "replicates held when the cluster stops");
+
+            // The first replicate range must be on disk (not merely computed) before the cluster stops.
+            var shards = Path.Combine(_root, "runs", "restart", "shards");
+            await Poll.UntilAsync(
+                () => Directory.Exists(shards) && Directory.GetFiles(shards, "replicates-0000000-*.parquet").Length > 0,
+                "the shard of the first replicate range");
         }
 
         // A new cluster on the same data root: nobody calls the run; the registry wakes it.
