@@ -139,7 +139,7 @@ internal static class AnalyzeCommand
     internal static Task<PpcaResult> RunPpcaAsync(CliContext context, WideTable x, WideTable y, PpcaOptions options, CancellationToken cancellationToken) =>
         context.Progress.RunAsync(reporter =>
         {
-            using var progress = new AnalysisProgressAdapter(reporter);
+            using var progress = new StageProgressAdapter(reporter);
             return Task.Run(
                 () => PpcaAnalysis.Run(
                     new RowMajorMatrix(x.RowCount, x.ColumnCount, x.Values),

@@ -125,7 +125,7 @@ internal static class StudyCommand
         StudyFolder.Open(folder);
         return context.Progress.RunAsync(reporter =>
         {
-            using var progress = new StudyProgressAdapter(reporter);
+            using var progress = new StageProgressAdapter(reporter);
             return StudyValidator.ValidateAsync(folder, options, progress, cancellationToken);
         });
     }

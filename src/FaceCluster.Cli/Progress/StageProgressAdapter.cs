@@ -1,12 +1,14 @@
+using FaceCluster.Analysis;
 using FaceCluster.Studies;
 
 namespace FaceCluster.Cli.Progress;
 
 /// <summary>
-/// Shows the stages a study validation reports (ratings read, image files checked) as progress steps. Reports arrive
-/// from worker threads, possibly out of order; each step only moves forward.
+/// Shows the stages an analysis (leave-one-out, bootstrap, replicates) or a study validation (ratings read, image files
+/// checked) reports as progress steps. Reports arrive from worker threads, possibly out of order; each step only
+/// moves forward, and a stage that ended ignores late reports.
 /// </summary>
-internal sealed class StudyProgressAdapter(IProgressReporter reporter) : IStudyProgress, IDisposable
+internal sealed class StageProgressAdapter(IProgressReporter reporter) : IAnalysisProgress, IStudyProgress, IDisposable
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, (IProgressStep Step, long Completed)> _steps = [];
