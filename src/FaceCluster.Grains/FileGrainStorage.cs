@@ -59,9 +59,7 @@ public sealed class FileGrainStorage : IGrainStorage
     {
         ArgumentNullException.ThrowIfNull(grainState);
         var path = PathOf(stateName, grainId);
-        var gate = Locks.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync().ConfigureAwait(false);
-        try
+        await ExclusiveAsync(path, async () =>
         {
             var stored = await ReadFileAsync(path).ConfigureAwait(false);
             if (stored is null)
@@ -75,11 +73,7 @@ public sealed class FileGrainStorage : IGrainStorage
             grainState.State = stored.Value.State.Deserialize<T>(_json) ?? Activator.CreateInstance<T>();
             grainState.ETag = stored.Value.ETag;
             grainState.RecordExists = true;
-        }
-        finally
-        {
-            gate.Release();
-        }
+        }).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -87,9 +81,7 @@ public sealed class FileGrainStorage : IGrainStorage
     {
         ArgumentNullException.ThrowIfNull(grainState);
         var path = PathOf(stateName, grainId);
-        var gate = Locks.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync().ConfigureAwait(false);
-        try
+        await ExclusiveAsync(path, async () =>
         {
             var current = (await ReadFileAsync(path).ConfigureAwait(false))?.ETag;
             Check(path, "write", current, grainState.ETag);
@@ -109,11 +101,7 @@ public sealed class FileGrainStorage : IGrainStorage
                 }).ConfigureAwait(false);
             grainState.ETag = etag;
             grainState.RecordExists = true;
-        }
-        finally
-        {
-            gate.Release();
-        }
+        }).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -121,9 +109,7 @@ public sealed class FileGrainStorage : IGrainStorage
     {
         ArgumentNullException.ThrowIfNull(grainState);
         var path = PathOf(stateName, grainId);
-        var gate = Locks.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync().ConfigureAwait(false);
-        try
+        await ExclusiveAsync(path, async () =>
         {
             var current = (await ReadFileAsync(path).ConfigureAwait(false))?.ETag;
             Check(path, "clear", current, grainState.ETag);
@@ -131,6 +117,17 @@ public sealed class FileGrainStorage : IGrainStorage
             grainState.State = Activator.CreateInstance<T>();
             grainState.ETag = null;
             grainState.RecordExists = false;
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs <paramref name="action"/> holding this process's lock on <paramref name="path"/>.</summary>
+    private static async Task ExclusiveAsync(string path, Func<Task> action)
+    {
+        var gate = Locks.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await action().ConfigureAwait(false);
         }
         finally
         {
