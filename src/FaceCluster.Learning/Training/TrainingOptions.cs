@@ -1,0 +1,161 @@
+using FaceCluster.Learning.Data;
+
+namespace FaceCluster.Learning.Training;
+
+/// <summary>
+/// How the model is trained. The defaults are the paper's: MSE, Adam (lr 1e-4, weight decay 1e-4), StepLR (gamma 0.1
+/// every 20 batches), batch 1024, 2 epochs, a seeded 5% of mimics held out, Dropout(0.6), the trunk frozen and its
+/// output cached.
+/// </summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Passes over the training mimics.</summary>
+    public int Epochs { get; init; } = 2;
+
+    /// <summary>Mimics per training batch (a last batch of one is joined to the one before: BatchNorm1d needs two).</summary>
+    public int BatchSize { get; init; } = 1024;
+
+    /// <summary>Adam's learning rate at the start.</summary>
+    public double LearningRate { get; init; } = 1e-4;
+
+    /// <summary>Adam's weight decay (L2, as <c>torch.optim.Adam(weight_decay=...)</c>).</summary>
+    public double WeightDecay { get; init; } = 1e-4;
+
+    /// <summary>StepLR's step: the learning rate is multiplied by <see cref="LearningRateGamma"/> every this many batches.</summary>
+    public int LearningRateStepBatches { get; init; } = 20;
+
+    /// <summary>StepLR's factor.</summary>
+    public double LearningRateGamma { get; init; } = 0.1;
+
+    /// <summary>The fraction of mimics held out (by mimic, seeded) and reported; 0 holds out none.</summary>
+    public double HeldOutFraction { get; init; } = 0.05;
+
+    /// <summary>
+    /// The seed of the held-out split, the epoch shuffles, the dropout masks (one torch seed per batch) and, without
+    /// backbone weights, the trunk's random initialisation.
+    /// </summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Dropout probability before <c>last_linear</c>.</summary>
+    public double Dropout { get; init; } = 0.6;
+
+    /// <summary><c>auto</c> (CUDA when available, else CPU), <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    public string Device { get; init; } = "auto";
+
+    /// <summary>
+    /// Whether the frozen trunk's output is computed once per crop and cached on disk (the default); without, every
+    /// batch goes through the whole network, with the same result up to float error.
+    /// </summary>
+    public bool UseCache { get; init; } = true;
+
+    /// <summary>How cached trunk features are stored: <see cref="RowElement.Float32"/> or <see cref="RowElement.Float16"/>.</summary>
+    public RowElement CacheElement { get; init; } = RowElement.Float32;
+
+    /// <summary>Faces per forward pass of the frozen trunk (caching, held-out loss, no-cache training chunks).</summary>
+    public int TrunkBatchSize { get; init; } = 64;
+
+    /// <summary>A checkpoint every this many batches (0: only at the end of each epoch).</summary>
+    public int CheckpointEveryBatches { get; init; } = 100;
+
+    /// <summary>A facenet-pytorch InceptionResnetV1 checkpoint (for example 20180402-114759-vggface2.pt); null for a seeded random trunk.</summary>
+    public string? BackboneWeights { get; init; }
+
+    /// <summary>Where the cache goes; null for the model folder's <c>work/</c>.</summary>
+    public string? WorkFolder { get; init; }
+
+    /// <summary>Continue from the model folder's last checkpoint when it has one for the same settings.</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Replace an existing model folder (ignored with <see cref="Resume"/> when a checkpoint is there).</summary>
+    public bool Overwrite { get; init; }
+
+    /// <summary>Torch's intra-op threads (0: leave torch's default).</summary>
+    public int Threads { get; init; }
+
+    /// <summary>The problems with these options, one sentence each naming the setting and what is allowed; empty when usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (Epochs < 1)
+        {
+            errors.Add($"epochs must be at least 1 (got {Epochs})");
+        }
+
+        if (BatchSize < 2)
+        {
+            errors.Add($"batch size must be at least 2, because BatchNorm1d needs two faces to train (got {BatchSize})");
+        }
+
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate))
+        {
+            errors.Add($"learning rate must be a positive number (got {LearningRate})");
+        }
+
+        if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay))
+        {
+            errors.Add($"weight decay must be 0 or more (got {WeightDecay})");
+        }
+
+        if (LearningRateStepBatches < 1)
+        {
+            errors.Add($"the learning-rate step must be at least 1 batch (got {LearningRateStepBatches})");
+        }
+
+        if (!(LearningRateGamma > 0 && LearningRateGamma <= 1))
+        {
+            errors.Add($"the learning-rate gamma must be in (0, 1] (got {LearningRateGamma})");
+        }
+
+        if (!(HeldOutFraction >= 0 && HeldOutFraction < 1))
+        {
+            errors.Add($"the held-out fraction must be in [0, 1) (got {HeldOutFraction})");
+        }
+
+        if (!(Dropout >= 0 && Dropout < 1))
+        {
+            errors.Add($"dropout must be in [0, 1) (got {Dropout})");
+        }
+
+        if (CacheElement is not (RowElement.Float32 or RowElement.Float16))
+        {
+            errors.Add($"the cache holds float32 or float16 (got {CacheElement})");
+        }
+
+        if (TrunkBatchSize < 1)
+        {
+            errors.Add($"the trunk batch size must be at least 1 (got {TrunkBatchSize})");
+        }
+
+        if (CheckpointEveryBatches < 0)
+        {
+            errors.Add($"checkpoints every N batches needs N >= 0 (0: at epoch ends only; got {CheckpointEveryBatches})");
+        }
+
+        if (Threads < 0)
+        {
+            errors.Add($"threads must be 0 (torch's default) or more (got {Threads})");
+        }
+
+        if (string.IsNullOrWhiteSpace(Device))
+        {
+            errors.Add("the device must be auto, cpu, cuda or cuda:N (got nothing)");
+        }
+
+        if (BackboneWeights is { } weights && !File.Exists(weights))
+        {
+            errors.Add($"backbone weights {weights}: no such file");
+        }
+
+        return errors;
+    }
+
+    /// <summary>The learning rate of the batch after <paramref name="step"/> batches (StepLR in closed form).</summary>
+    public double LearningRateAt(long step) => LearningRate * Math.Pow(LearningRateGamma, step / LearningRateStepBatches);
+
+    /// <summary>
+    /// The settings a checkpoint must agree with to be resumed: all that change the result except the number of epochs
+    /// (a finished run can be extended) and the cache (which changes it only by float error).
+    /// </summary>
+    internal string ResultKey() => FormattableString.Invariant(
+        $"b{BatchSize}|lr{LearningRate:R}|wd{WeightDecay:R}|s{LearningRateStepBatches}|g{LearningRateGamma:R}|h{HeldOutFraction:R}|seed{Seed}|d{Dropout:R}|bb{(BackboneWeights is null ? "" : Path.GetFullPath(BackboneWeights))}");
+}

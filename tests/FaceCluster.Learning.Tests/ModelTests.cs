@@ -1,0 +1,102 @@
+using FaceCluster.Learning.Model;
+using FaceCluster.Torch;
+using static TorchSharp.torch;
+
+namespace FaceCluster.Learning.Tests;
+
+public sealed class ModelTests
+{
+    /// <summary>facenet-pytorch's state dict of InceptionResnetV1(pretrained='vggface2'): key and shape, in order.</summary>
+    private static IReadOnlyList<(string Key, long[] Shape)> FacenetStateDict() =>
+        [.. File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "facenet-pytorch-vggface2-state-dict.txt"))
+            .Where(line => !line.StartsWith('#'))
+            .Select(line => line.Split(' '))
+            .Select(parts => (parts[0], parts[1] == "scalar" ? Array.Empty<long>() : parts[1].Split('x').Select(long.Parse).ToArray()))];
+
+    [Fact]
+    public void State_dict_keys_and_shapes_are_facenet_pytorchs()
+    {
+        TorchRuntime.Initialize();
+        using var network = new InceptionResnetV1(classes: 8631);
+        var expected = FacenetStateDict();
+        var actual = network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
+
+        // TorchSharp lists parameters before buffers, PyTorch module by module; loading goes by name, so the sets matter.
+        Assert.Equal(716, expected.Count);
+        Assert.Equal(expected.Select(e => e.Key).Order(StringComparer.Ordinal), actual.Keys.Order(StringComparer.Ordinal));
+        foreach (var (key, shape) in expected)
+        {
+            Assert.True(shape.SequenceEqual(actual[key]), $"{key}: expected [{string.Join(", ", shape)}], got [{string.Join(", ", actual[key])}]");
+        }
+    }
+
+    [Fact]
+    public void Parameter_counts_equal_facenet_pytorchs_per_block()
+    {
+        TorchRuntime.Initialize();
+        using var vggface2 = new InceptionResnetV1(classes: 8631);
+
+        // Figures from the layer shapes of models/inception_resnet_v1.py (BatchNorm weight and bias count; running
+        // statistics are buffers): 27,910,327 with the VGGFace2 logits, 23,482,624 without.
+        Assert.Equal(27_910_327, vggface2.parameters().Sum(p => p.numel()));
+        var expected = new Dictionary<string, long>
+        {
+            ["conv2d_1a"] = 928, ["conv2d_2a"] = 9_280, ["conv2d_2b"] = 18_560, ["maxpool_3a"] = 0, ["conv2d_3b"] = 5_280,
+            ["conv2d_4a"] = 138_624, ["conv2d_4b"] = 442_880, ["repeat_1"] = 387_200, ["mixed_6a"] = 1_710_080,
+            ["repeat_2"] = 6_900_480, ["mixed_7a"] = 3_346_176, ["repeat_3"] = 8_003_840, ["block8"] = 1_600_768,
+            ["avgpool_1a"] = 0, ["dropout"] = 0, ["last_linear"] = 917_504, ["last_bn"] = 1_024, ["logits"] = 4_427_703,
+        };
+        var actual = vggface2.TrunkModules.Concat(vggface2.HeadModules).ToDictionary(m => m.Name, m => m.Module.parameters().Sum(p => p.numel()));
+        Assert.Equal(expected, actual);
+
+        using var embedding = new InceptionResnetV1();
+        Assert.Equal(23_482_624, embedding.parameters().Sum(p => p.numel()));
+    }
+
+    [Fact]
+    public void The_papers_model_freezes_the_trunk_and_trains_block8_and_the_head()
+    {
+        TorchRuntime.Initialize();
+        using var model = FaceMeaningNet.Create(288, seed: 7);
+
+        // block8 1,600,768 + last_linear 917,504 + last_bn 1,024 + logits 512 x 288 + 288.
+        Assert.Equal(1_600_768 + 917_504 + 1_024 + 147_744, model.TrainableParameters.Sum(p => p.numel()));
+        Assert.Equal(23_482_624 + 147_744, model.Network.parameters().Sum(p => p.numel()));
+        foreach (var (name, module) in model.Network.TrunkModules)
+        {
+            Assert.All(module.parameters(), p => Assert.False(p.requires_grad, name));
+        }
+
+        model.TrainMode();
+        Assert.All(model.Network.TrunkModules, m => Assert.False(m.Module.training, m.Name));
+        Assert.All(model.Network.HeadModules, m => Assert.True(m.Module.training, m.Name));
+    }
+
+    [Fact]
+    public void A_160_px_face_is_1792_by_3_by_3_after_the_trunk_and_the_head_gives_one_output_per_attribute()
+    {
+        TorchRuntime.Initialize();
+        using var model = FaceMeaningNet.Create(12, seed: 3);
+        model.EvalMode();
+        using var faces = randn(2, 3, 160, 160);
+        using var features = model.Trunk(faces);
+        Assert.Equal([2L, 1792, 3, 3], features.shape);
+        using var output = model.Head(features);
+        Assert.Equal([2L, 12], output.shape);
+        Assert.True(features.abs().mean().item<float>() is > 1e-3f and < 1e3f, "the random trunk keeps a usable scale");
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_weights()
+    {
+        TorchRuntime.Initialize();
+        using var a = FaceMeaningNet.Create(6, seed: 11);
+        using var b = FaceMeaningNet.Create(6, seed: 11);
+        using var c = FaceMeaningNet.Create(6, seed: 12);
+        var sa = a.Network.state_dict();
+        var sb = b.Network.state_dict();
+        var sc = c.Network.state_dict();
+        Assert.All(sa, kv => Assert.True(kv.Value.equal(sb[kv.Key]).all().item<bool>(), kv.Key));
+        Assert.False(sa["conv2d_1a.conv.weight"].equal(sc["conv2d_1a.conv.weight"]).all().item<bool>());
+    }
+}
