@@ -68,7 +68,8 @@ public sealed record TrainingResult(string ModelFolder, ModelManifest Manifest, 
 /// repeatable bit for bit, and so is a resumed one.</para>
 /// <para>Resume: a checkpoint (<c>checkpoints/step-N/</c>: the weights, Adam's state in TorchSharp's format, and
 /// <c>checkpoints/latest.json</c> with the step and the loss curve so far) is written every
-/// <see cref="TrainingOptions.CheckpointEveryBatches"/> batches, at the end of every epoch, and when the run is cancelled.
+/// <see cref="TrainingOptions.CheckpointEveryBatches"/> batches, every <see cref="TrainingOptions.CheckpointEveryEpochs"/>
+/// epochs and after the last, and when the run is cancelled.
 /// With <see cref="TrainingOptions.Resume"/> a run continues after the last checkpoint's step exactly as if it had not
 /// stopped (the staging cache is reused or finished, too); the settings that change the result must be the same,
 /// except the number of epochs, which may grow.</para>
@@ -435,7 +436,8 @@ public static class ModelTrainer
 
                         Losses.Add(new LossRow(epoch + 1, b + 1, step, batch.Length, loss, lr, heldOut, last ? baseline : null));
                         _observer?.Progress(new TrainingProgress("training", step, total, epoch + 1, step, loss, lr));
-                        if (last || (_options.CheckpointEveryBatches > 0 && step % _options.CheckpointEveryBatches == 0))
+                        var epochCheckpoint = last && _options.CheckpointEveryEpochs > 0 && ((epoch + 1) % _options.CheckpointEveryEpochs == 0 || epoch + 1 == _options.Epochs);
+                        if (epochCheckpoint || (!last && _options.CheckpointEveryBatches > 0 && step % _options.CheckpointEveryBatches == 0))
                         {
                             SaveCheckpoint(folder, optimizer, step);
                         }

@@ -54,8 +54,11 @@ public sealed record TrainingOptions
     /// <summary>Faces per forward pass of the frozen trunk (caching, held-out loss, no-cache training chunks).</summary>
     public int TrunkBatchSize { get; init; } = 64;
 
-    /// <summary>A checkpoint every this many batches (0: only at the end of each epoch).</summary>
+    /// <summary>A checkpoint every this many batches (0: none within epochs).</summary>
     public int CheckpointEveryBatches { get; init; } = 100;
+
+    /// <summary>A checkpoint at the end of every this many epochs (0: none at epoch ends; cancelling still writes one).</summary>
+    public int CheckpointEveryEpochs { get; init; } = 1;
 
     /// <summary>A facenet-pytorch InceptionResnetV1 checkpoint (for example 20180402-114759-vggface2.pt); null for a seeded random trunk.</summary>
     public string? BackboneWeights { get; init; }
@@ -128,7 +131,12 @@ public sealed record TrainingOptions
 
         if (CheckpointEveryBatches < 0)
         {
-            errors.Add($"checkpoints every N batches needs N >= 0 (0: at epoch ends only; got {CheckpointEveryBatches})");
+            errors.Add($"checkpoints every N batches needs N >= 0 (0: none within epochs; got {CheckpointEveryBatches})");
+        }
+
+        if (CheckpointEveryEpochs < 0)
+        {
+            errors.Add($"checkpoints every N epochs needs N >= 0 (0: none at epoch ends; got {CheckpointEveryEpochs})");
         }
 
         if (Threads < 0)

@@ -1,0 +1,168 @@
+using FaceCluster.Studies;
+using FaceCluster.Studies.Crops;
+using FaceCluster.Synthetic;
+using FaceCluster.Tables;
+using SkiaSharp;
+
+namespace FaceCluster.Learning.Tests.Support;
+
+/// <summary>
+/// A tiny synthetic study for the DNN tests: rendered faces, their targets (<c>targets.parquet</c> of the aggregation,
+/// written into the study folder) and a crop folder cut from the images table's face boxes (no MTCNN), made once per
+/// test assembly.
+/// </summary>
+/// <remarks>
+/// The mimic crops of <see cref="CropsFolder"/> are their seed's crop, shifted by a few pixels, brightened or darkened
+/// and with pixel noise (seeded per mimic), not the rendered mimics: a randomly initialised trunk (no VGGFace2 weights
+/// offline) cannot read the synthetic participants' expressions from 72 faces, so the learning test checks that the
+/// pipeline learns a mapping from pixels to a seed's targets and generalises to held-out mimics, not that it reads
+/// expressions. <see cref="WriteCropsAsync"/> with <c>mimicsFromSeeds: false</c> crops the rendered mimics.
+/// </remarks>
+public sealed class TinyStudy : IAsyncLifetime
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("facecluster-dnn-tests-").FullName;
+
+    /// <summary>The study folder (with targets.parquet).</summary>
+    public string StudyFolder => Path.Combine(_root, "study");
+
+    /// <summary>targets.parquet.</summary>
+    public string TargetsPath => Path.Combine(StudyFolder, StudyAggregation.TargetsFile);
+
+    /// <summary>The crop folder.</summary>
+    public string CropsFolder => Path.Combine(_root, "crops");
+
+    /// <summary>Seeds of the study.</summary>
+    public int Seeds { get; } = 8;
+
+    /// <summary>Mimics per seed.</summary>
+    public int MimicsPerSeed { get; } = 12;
+
+    /// <summary>A fresh folder under the fixture's root.</summary>
+    public string NewFolder(string name) => Directory.CreateDirectory(Path.Combine(_root, $"{name}-{Guid.NewGuid():N}")).FullName;
+
+    /// <inheritdoc />
+    public async ValueTask InitializeAsync()
+    {
+        var options = new SyntheticStudyOptions
+        {
+            Seeds = Seeds,
+            MimicsPerSeed = MimicsPerSeed,
+            Countries = ["US", "CN"],
+            Concepts = 6,
+            Dimensions = 4,
+            Universal = 3,
+            Seed = 5,
+            Threads = 2,
+        };
+        await SyntheticStudyGenerator.GenerateAsync(SyntheticStudy.Create(options), StudyFolder, overwrite: true).ConfigureAwait(false);
+        var aggregation = await StudyAggregator.AggregateAsync(StudyFolder).ConfigureAwait(false);
+        await aggregation.WriteAsync(StudyFolder).ConfigureAwait(false);
+        await WriteCropsAsync(StudyFolder, CropsFolder, shardSize: 40, mimicsFromSeeds: true).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temporary folder is not worth failing a run for.
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Crops every image of <paramref name="studyFolder"/> at its table box, resized to 160 x 160, into a crop folder;
+    /// with <paramref name="mimicsFromSeeds"/> a mimic's crop is its seed's, jittered (see <see cref="TinyStudy"/>).
+    /// </summary>
+    public static async Task WriteCropsAsync(string studyFolder, string cropsFolder, int shardSize, bool mimicsFromSeeds, string normalization = "prewhiten")
+    {
+        var images = await ParquetTableReader.ReadAllAsync(Path.Combine(studyFolder, "images.parquet")).ConfigureAwait(false);
+        string?[] Text(string name) => (string?[])images.FindColumn(name)!.Values;
+        double Number(string name, int row) => Convert.ToDouble(images.FindColumn(name)!.GetValue(row), System.Globalization.CultureInfo.InvariantCulture);
+        var ids = Text("image_id");
+        var kinds = Text("kind");
+        var seeds = Text("seed_id");
+        var paths = Text("path");
+        Directory.CreateDirectory(CropSet.ShardFolder(cropsFolder));
+        var manifest = new CropSetManifest(
+            CropSetManifest.CurrentFormat, "tiny", Path.GetFullPath(studyFolder), images.RowCount, shardSize, 160, 0, normalization, "probable", 20, [0.6, 0.7, 0.7], 0.709, true);
+        await manifest.WriteAsync(cropsFolder).ConfigureAwait(false);
+        var seedCrops = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        for (var i = 0; i < images.RowCount && mimicsFromSeeds; i++)
+        {
+            if (kinds[i] == "seed")
+            {
+                using var source = SKBitmap.Decode(Path.Combine(studyFolder, paths[i]!));
+                seedCrops[ids[i]!] = Crop(source, Box(i));
+            }
+        }
+
+        CropBox Box(int i) => new((float)Number("face_x1", i), (float)Number("face_y1", i), (float)Number("face_x2", i), (float)Number("face_y2", i));
+        for (var start = 0; start < images.RowCount; start += shardSize)
+        {
+            var end = Math.Min(images.RowCount, start + shardSize);
+            var records = new List<FaceCropRecord>();
+            for (var i = start; i < end; i++)
+            {
+                var box = Box(i);
+                using var source = SKBitmap.Decode(Path.Combine(studyFolder, paths[i]!));
+                var pixels = mimicsFromSeeds && kinds[i] == "mimic" ? Jitter(seedCrops[seeds[i]!], i) : Crop(source, box);
+                records.Add(new FaceCropRecord(
+                    ids[i]!, kinds[i]!, seeds[i]!, CropStatus.FallbackBox, "table box", source.Width, source.Height, 0, box, null, null, pixels));
+            }
+
+            await CropShard.WriteAsync(Path.Combine(CropSet.ShardFolder(cropsFolder), CropShard.FileName(start, end)), records).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A seed's crop shifted by up to 6 px, scaled in brightness by up to 15% and with noise of sd 8, seeded by <paramref name="row"/>.</summary>
+    private static byte[] Jitter(byte[] crop, int row)
+    {
+        var random = new Random(row);
+        int dx = random.Next(-6, 7), dy = random.Next(-6, 7);
+        var gain = 0.85 + (0.3 * random.NextDouble());
+        var result = new byte[crop.Length];
+        for (var y = 0; y < 160; y++)
+        {
+            for (var x = 0; x < 160; x++)
+            {
+                var sx = Math.Clamp(x + dx, 0, 159);
+                var sy = Math.Clamp(y + dy, 0, 159);
+                for (var c = 0; c < 3; c++)
+                {
+                    var noise = 8 * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+                    result[(((y * 160) + x) * 3) + c] = (byte)Math.Clamp((crop[(((sy * 160) + sx) * 3) + c] * gain) + noise, 0, 255);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private static byte[] Crop(SKBitmap source, CropBox box)
+    {
+        using var target = new SKBitmap(new SKImageInfo(160, 160, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        using (var canvas = new SKCanvas(target))
+        using (var image = SKImage.FromBitmap(source))
+        {
+            canvas.Clear(SKColors.Black);
+            canvas.DrawImage(image, new SKRect(box.X1, box.Y1, box.X2, box.Y2), new SKRect(0, 0, 160, 160), new SKSamplingOptions(SKFilterMode.Linear));
+        }
+
+        var rgba = target.Bytes;
+        var rgb = new byte[160 * 160 * 3];
+        for (int p = 0, q = 0; p < rgb.Length; p += 3, q += 4)
+        {
+            rgb[p] = rgba[q];
+            rgb[p + 1] = rgba[q + 1];
+            rgb[p + 2] = rgba[q + 2];
+        }
+
+        return rgb;
+    }
+}
