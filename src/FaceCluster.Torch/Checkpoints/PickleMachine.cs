@@ -291,14 +291,39 @@ internal sealed class PickleMachine
         }
     }
 
-    internal static string Describe(object? value) => value switch
+    /// <summary>A short rendering of a pickled value for messages; bounded, because memo references can make cycles.</summary>
+    internal static string Describe(object? value)
     {
-        null => "None",
-        string s => $"'{s}'",
-        object?[] tuple => "(" + string.Join(", ", tuple.Select(Describe)) + ")",
-        List<object?> list => "[" + string.Join(", ", list.Select(Describe)) + "]",
-        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? value.GetType().Name,
-    };
+        var text = Describe(value, depth: 0);
+        return text.Length <= 240 ? text : text[..240] + "...";
+    }
+
+    private static string Describe(object? value, int depth)
+    {
+        const int MaxItems = 8;
+        if (depth > 3)
+        {
+            return "...";
+        }
+
+        string Items(IReadOnlyList<object?> items) =>
+            string.Join(", ", items.Take(MaxItems).Select(item => Describe(item, depth + 1))) + (items.Count > MaxItems ? ", ..." : string.Empty);
+
+        return value switch
+        {
+            null => "None",
+            bool flag => flag ? "True" : "False",
+            string text => text.Length <= 80 ? $"'{text}'" : $"'{text[..80]}...'",
+            object?[] tuple => tuple.Length == 1 ? $"({Items(tuple)},)" : $"({Items(tuple)})",
+            List<object?> list => $"[{Items(list)}]",
+            PickleDict dict => $"{(dict.IsOrdered ? "OrderedDict" : "dict")} of {dict.Count} items",
+            PickleGlobal global => global.FullName,
+            StorageReference storage => $"storage '{storage.Key}'",
+            TensorReference tensor => $"tensor [{string.Join(",", tensor.Shape)}]",
+            byte[] bytes => $"{bytes.Length} bytes",
+            _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? value.GetType().Name,
+        };
+    }
 
     private CheckpointFormatException Error(string problem) =>
         new(_path, $"{_path}: {problem} (pickle opcode at offset {_opcodeOffset})");

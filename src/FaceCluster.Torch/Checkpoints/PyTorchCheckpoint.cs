@@ -19,6 +19,13 @@ public static class PyTorchCheckpoint
 
     private const string ArchiveName = "archive";
 
+    // Dicts nested deeper than this are not a checkpoint's layout; through the pickle memo a dict can even contain itself.
+    private const int MaxNesting = 16;
+
+    // A tensor may repeat storage elements (stride 0, as torch.expand saves them); beyond this many elements that is
+    // a damaged or hostile size, not weights, and would only exhaust memory.
+    private const long MaxExpandedElements = 1L << 26;
+
     /// <summary>
     /// Reads the tensors of a checkpoint in the zip format (torch 1.6 and later) or the legacy format, told apart by
     /// their first bytes. Tensors come back contiguous on the CPU with the file's dtype; entries that are not tensors
@@ -94,7 +101,11 @@ public static class PyTorchCheckpoint
         }
         finally
         {
-            File.Delete(temporary);
+            // Only left behind when writing failed; after the rename there is nothing to delete.
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
         }
     }
 
@@ -283,7 +294,7 @@ public static class PyTorchCheckpoint
         var result = new StateDict(path);
         try
         {
-            Add(dict, string.Empty);
+            Add(dict, string.Empty, 0);
             return result;
         }
         catch
@@ -292,8 +303,13 @@ public static class PyTorchCheckpoint
             throw;
         }
 
-        void Add(PickleDict level, string prefix)
+        void Add(PickleDict level, string prefix, int depth)
         {
+            if (depth > MaxNesting)
+            {
+                throw new CheckpointFormatException(path, $"{path}: dicts nested more than {MaxNesting} deep at '{prefix}' (or a dict that contains itself)");
+            }
+
             foreach (var (key, value) in level.Items)
             {
                 var name = prefix + (key as string ?? Convert.ToString(key, System.Globalization.CultureInfo.InvariantCulture));
@@ -305,7 +321,7 @@ public static class PyTorchCheckpoint
                         result.Add(name, built);
                         break;
                     case PickleDict nested:
-                        Add(nested, name + ".");
+                        Add(nested, name + ".", depth + 1);
                         break;
                     default:
                         // Not a tensor (an epoch number, a config string): nothing a module's state dict could hold.
@@ -327,6 +343,13 @@ public static class PyTorchCheckpoint
             for (var i = 0; i < tensor.Shape.Length; i++)
             {
                 last = checked(last + ((tensor.Shape[i] - 1) * tensor.Stride[i]));
+            }
+
+            var elements = tensor.Shape.Aggregate(1L, (product, d) => checked(product * d));
+            if (elements > tensor.Storage.ViewElementCount && elements > MaxExpandedElements)
+            {
+                throw new CheckpointFormatException(path,
+                    $"{path}: tensor '{name}' of size [{string.Join(",", tensor.Shape)}] has {elements} elements over a storage of {tensor.Storage.ViewElementCount}: refused as damaged");
             }
 
             if (!empty && last >= end)

@@ -41,6 +41,12 @@ internal sealed class PickleOps
         return Tuple();
     }
 
+    public PickleOps Put(byte index) => Op((byte)'q', index);
+
+    public PickleOps Get(byte index) => Op((byte)'h', index);
+
+    public PickleOps Append() => Op((byte)'a');
+
     public PickleOps Mark() => Op((byte)'(');
 
     public PickleOps Tuple() => Op((byte)'t');

@@ -183,4 +183,57 @@ public sealed class ZipCheckpointTests
         Assert.Contains(path, error.Message, StringComparison.Ordinal);
         Assert.Contains("not a PyTorch checkpoint", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_dict_that_contains_itself_is_refused_instead_of_recursing_forever()
+    {
+        using var scratch = new ScratchDirectory();
+        var path = scratch.File("cycle.pt");
+        var pickle = new PickleOps().Proto(2).EmptyDict().Put(0).Str("self").Get(0).SetItem().Stop().ToArray();
+        CheckpointBytes.WriteZip(path, pickle, new Dictionary<string, byte[]>());
+
+        var error = Assert.Throws<CheckpointFormatException>(() => PyTorchCheckpoint.Read(path));
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("contains itself", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_list_that_contains_itself_is_described_briefly_in_the_error()
+    {
+        using var scratch = new ScratchDirectory();
+        var path = scratch.File("list-cycle.pt");
+        var pickle = new PickleOps().Proto(2).EmptyList().Put(0).Get(0).Append().Stop().ToArray();
+        CheckpointBytes.WriteZip(path, pickle, new Dictionary<string, byte[]>());
+
+        var error = Assert.Throws<CheckpointFormatException>(() => PyTorchCheckpoint.Read(path));
+        Assert.Equal($"{path}: the checkpoint holds [[[[...]]]], not a state dict (a dict of tensors)", error.Message);
+    }
+
+    [Fact]
+    public void A_huge_tensor_over_a_one_element_storage_is_refused_before_allocating()
+    {
+        using var scratch = new ScratchDirectory();
+        var path = scratch.File("expanded.pt");
+        var pickle = new PickleOps().Proto(2).OrderedDict().Mark()
+            .Str("w").FloatTensor("0", 1, 0, [1 << 30, 1 << 10], [0, 0])
+            .SetItems().Stop().ToArray();
+        CheckpointBytes.WriteZip(path, pickle, new Dictionary<string, byte[]> { ["0"] = CheckpointBytes.Floats(1) });
+
+        var error = Assert.Throws<CheckpointFormatException>(() => PyTorchCheckpoint.Read(path));
+        Assert.Contains("tensor 'w' of size [1073741824,1024] has 1099511627776 elements over a storage of 1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_small_expanded_tensor_is_read_as_its_repeated_values()
+    {
+        using var scratch = new ScratchDirectory();
+        var path = scratch.File("expanded-small.pt");
+        var pickle = new PickleOps().Proto(2).OrderedDict().Mark()
+            .Str("w").FloatTensor("0", 2, 0, [3, 2], [0, 1])
+            .SetItems().Stop().ToArray();
+        CheckpointBytes.WriteZip(path, pickle, new Dictionary<string, byte[]> { ["0"] = CheckpointBytes.Floats(1.5f, -2) });
+
+        using var read = PyTorchCheckpoint.Read(path);
+        Assert.Equal([1.5f, -2f, 1.5f, -2f, 1.5f, -2f], read["w"].data<float>().ToArray());
+    }
 }
