@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using System.IO.Compression;
 using System.Text;
 using TorchSharp;
 
@@ -9,8 +8,9 @@ namespace FaceCluster.Torch.Checkpoints;
 /// <summary>
 /// Writes the zip format of <c>torch.save</c>: <c>archive/data.pkl</c> (a protocol-2 pickle of an OrderedDict of
 /// <c>torch._utils._rebuild_tensor_v2</c> calls whose storages are persistent ids), <c>archive/byteorder</c>,
-/// <c>archive/data/N</c> (raw little-endian storages, stored uncompressed as torch memory-maps them) and
-/// <c>archive/version</c>. The pickle uses only opcodes and globals torch's weights-only unpickler accepts.
+/// <c>archive/data/N</c> (raw little-endian storages, stored uncompressed and 64-byte aligned as torch writes them,
+/// so they can be memory-mapped) and <c>archive/version</c>; entries carry a fixed 1980 timestamp, so the same
+/// weights give the same bytes. The pickle uses only opcodes and globals torch's weights-only unpickler accepts.
 /// </summary>
 internal static class CheckpointZipWriter
 {
@@ -19,9 +19,6 @@ internal static class CheckpointZipWriter
 
     // torch.save writes format version 3 for a plain state dict (PyTorchStreamWriter's minimum produced version).
     private const string FormatVersion = "3\n";
-
-    // Zip timestamps are DOS dates from 1980; a fixed one keeps the same weights byte-identical across saves.
-    private static readonly DateTimeOffset FixedTimestamp = new(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     public static void Write(Stream file, string archiveName, IReadOnlyList<KeyValuePair<string, torch.Tensor>> tensors)
     {
@@ -33,30 +30,17 @@ internal static class CheckpointZipWriter
             contiguous.Add(tensor.detach().cpu().contiguous());
         }
 
-        using var archive = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true, Encoding.UTF8);
-        WriteEntry(archive, $"{archiveName}/data.pkl", BuildPickle(tensors, contiguous));
-        WriteEntry(archive, $"{archiveName}/byteorder", "little"u8.ToArray());
+        using var archive = new AlignedZipWriter(file);
+        archive.Add($"{archiveName}/data.pkl", BuildPickle(tensors, contiguous));
+        archive.Add($"{archiveName}/byteorder", "little"u8.ToArray());
         for (var i = 0; i < contiguous.Count; i++)
         {
-            var entry = CreateEntry(archive, $"{archiveName}/data/{i.ToString(CultureInfo.InvariantCulture)}");
-            using var data = entry.Open();
-            contiguous[i].WriteBytesToStream(data);
+            var tensor = contiguous[i];
+            archive.Add($"{archiveName}/data/{i.ToString(CultureInfo.InvariantCulture)}", data => tensor.WriteBytesToStream(data));
         }
 
-        WriteEntry(archive, $"{archiveName}/version", Encoding.ASCII.GetBytes(FormatVersion));
-    }
-
-    private static ZipArchiveEntry CreateEntry(ZipArchive archive, string name)
-    {
-        var entry = archive.CreateEntry(name, CompressionLevel.NoCompression);
-        entry.LastWriteTime = FixedTimestamp;
-        return entry;
-    }
-
-    private static void WriteEntry(ZipArchive archive, string name, byte[] content)
-    {
-        using var data = CreateEntry(archive, name).Open();
-        data.Write(content);
+        archive.Add($"{archiveName}/version", Encoding.ASCII.GetBytes(FormatVersion));
+        archive.Finish();
     }
 
     private static byte[] BuildPickle(IReadOnlyList<KeyValuePair<string, torch.Tensor>> tensors, List<torch.Tensor> contiguous)

@@ -105,6 +105,31 @@ public sealed class ZipCheckpointTests
         using var version = new StreamReader(archive.GetEntry("archive/version")!.Open());
         Assert.Equal("3\n", version.ReadToEnd());
         Assert.Empty(Directory.GetFiles(scratch.Path, "*.tmp"));
+
+        // As torch writes them: each entry's data starts at a multiple of 64 bytes, so storages can be memory-mapped.
+        var bytes = File.ReadAllBytes(path);
+        var dataOffsets = new List<int>();
+        for (var offset = 0; BitConverter.ToUInt32(bytes, offset) == 0x04034b50;)
+        {
+            var dataOffset = offset + 30 + BitConverter.ToUInt16(bytes, offset + 26) + BitConverter.ToUInt16(bytes, offset + 28);
+            dataOffsets.Add(dataOffset);
+            offset = dataOffset + BitConverter.ToInt32(bytes, offset + 18);
+        }
+
+        Assert.Equal(archive.Entries.Count, dataOffsets.Count);
+        Assert.All(dataOffsets, offset => Assert.Equal(0, offset % 64));
+    }
+
+    [Fact]
+    public void The_same_weights_give_the_same_bytes()
+    {
+        using var scratch = new ScratchDirectory();
+        using var module = TrainedLinearBatchNorm(seed: 4);
+
+        PyTorchCheckpoint.Save(module, scratch.File("first.pt"));
+        PyTorchCheckpoint.Save(module, scratch.File("second.pt"));
+
+        Assert.Equal(File.ReadAllBytes(scratch.File("first.pt")), File.ReadAllBytes(scratch.File("second.pt")));
     }
 
     [Fact]
