@@ -167,7 +167,7 @@ public static class PyTorchCheckpoint
                     var storage = torch.empty([reference.RootElementCount], reference.Type.StorageType);
                     using (var data = entry.Open())
                     {
-                        storage.ReadBytesFromStream(new ExactReadStream(data, bytes));
+                        TensorBytes.Read(storage, data, bytes);
                     }
 
                     storages.Add(reference.Key, storage);
@@ -274,7 +274,7 @@ public static class PyTorchCheckpoint
             }
 
             var storage = torch.empty([count], reference.Type.StorageType);
-            storage.ReadBytesFromStream(new ExactReadStream(stream, bytes));
+            TensorBytes.Read(storage, stream, bytes);
             storages.Add(key, storage);
         }
 
