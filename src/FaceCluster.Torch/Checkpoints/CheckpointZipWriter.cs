@@ -36,7 +36,7 @@ internal static class CheckpointZipWriter
         for (var i = 0; i < contiguous.Count; i++)
         {
             var tensor = contiguous[i];
-            archive.Add($"{archiveName}/data/{i.ToString(CultureInfo.InvariantCulture)}", data => tensor.WriteBytesToStream(data));
+            archive.Add($"{archiveName}/data/{i.ToString(CultureInfo.InvariantCulture)}", data => TensorBytes.Write(tensor, data));
         }
 
         archive.Add($"{archiveName}/version", Encoding.ASCII.GetBytes(FormatVersion));

@@ -228,6 +228,10 @@ internal static class PickleGlobals
         foreach (var (name, type, size) in StorageClasses)
         {
             globals.Add(new PickleGlobal("torch", name, PickleGlobalKind.Storage, type, size));
+
+            // Files saved from a GPU name torch.cuda's storage classes (with location 'cuda:0'); torch.load with
+            // map_location='cpu' reads them as CPU storages, and so does this reader: the bytes are the same.
+            globals.Add(new PickleGlobal("torch.cuda", name, PickleGlobalKind.Storage, type, size));
         }
 
         return globals.ToDictionary(g => g.FullName, StringComparer.Ordinal);

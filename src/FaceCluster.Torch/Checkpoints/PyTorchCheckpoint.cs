@@ -40,6 +40,18 @@ public static class PyTorchCheckpoint
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         TorchRuntime.Initialize();
+        try
+        {
+            return ReadFile(path);
+        }
+        catch (OverflowException e)
+        {
+            throw new CheckpointFormatException(path, $"{path}: a storage or tensor size overflows 64 bits, so the file is damaged", e);
+        }
+    }
+
+    private static StateDict ReadFile(string path)
+    {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         Span<byte> head = stackalloc byte[4];
         var headLength = stream.ReadAtLeast(head, 4, throwOnEndOfStream: false);
@@ -151,7 +163,9 @@ public static class PyTorchCheckpoint
                 {
                     if (storages.TryGetValue(reference.Key, out var cached))
                     {
-                        return cached;
+                        return cached.dtype == reference.Type.StorageType
+                            ? cached
+                            : throw new CheckpointFormatException(path, $"{path}: storage '{reference.Key}' is named as {cached.dtype} and as {reference.Type.StorageType}");
                     }
 
                     var entryName = prefix + "data/" + reference.Key;
@@ -167,7 +181,7 @@ public static class PyTorchCheckpoint
                     var storage = torch.empty([reference.RootElementCount], reference.Type.StorageType);
                     using (var data = entry.Open())
                     {
-                        storage.ReadBytesFromStream(new ExactReadStream(data, bytes));
+                        TensorBytes.Read(storage, data, bytes);
                     }
 
                     storages.Add(reference.Key, storage);
@@ -274,7 +288,7 @@ public static class PyTorchCheckpoint
             }
 
             var storage = torch.empty([count], reference.Type.StorageType);
-            storage.ReadBytesFromStream(new ExactReadStream(stream, bytes));
+            TensorBytes.Read(storage, stream, bytes);
             storages.Add(key, storage);
         }
 

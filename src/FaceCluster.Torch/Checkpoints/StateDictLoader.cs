@@ -97,8 +97,8 @@ public static class StateDictLoader
                 problems.Add("shape mismatch: " + string.Join(", ", mismatches));
             }
 
-            throw new CheckpointFormatException(stateDict.Source ?? string.Empty,
-                $"{source} does not fit {module.GetName()}: {string.Join("; ", problems)}");
+            var message = $"{source} does not fit {module.GetName()}: {string.Join("; ", problems)}";
+            throw stateDict.Source is null ? new CheckpointFormatException(message) : new CheckpointFormatException(stateDict.Source, message);
         }
 
         using (torch.no_grad())

@@ -81,10 +81,10 @@ internal sealed class PickleOps
     public PickleOps OrderedDict() => Global("collections", "OrderedDict").EmptyTuple().Reduce();
 
     /// <summary>_rebuild_tensor_v2(('storage', torch.FloatStorage, key, 'cpu', numel[, view]), offset, size, stride, False, OrderedDict()).</summary>
-    public PickleOps FloatTensor(string key, int storageElements, int offset, int[] size, int[] stride, Action<PickleOps>? view = null)
+    public PickleOps FloatTensor(string key, int storageElements, int offset, int[] size, int[] stride, Action<PickleOps>? view = null, string storageModule = "torch", string location = "cpu")
     {
         Global("torch._utils", "_rebuild_tensor_v2").Mark();
-        Mark().Str("storage").Global("torch", "FloatStorage").Str(key).Str("cpu").Int(storageElements);
+        Mark().Str("storage").Global(storageModule, "FloatStorage").Str(key).Str(location).Int(storageElements);
         if (view is not null)
         {
             view(this);

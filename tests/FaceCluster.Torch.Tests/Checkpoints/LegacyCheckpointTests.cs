@@ -119,6 +119,21 @@ public sealed class LegacyCheckpointTests
     }
 
     [Fact]
+    public void A_checkpoint_saved_from_a_gpu_is_read_onto_the_cpu()
+    {
+        using var scratch = new ScratchDirectory();
+        var path = scratch.File("cuda.pt");
+        var pickle = new PickleOps().Proto(2).OrderedDict().Mark()
+            .Str("w").FloatTensor("root", 3, 0, [3], [1], storageModule: "torch.cuda", location: "cuda:0")
+            .SetItems().Stop().ToArray();
+        CheckpointBytes.WriteLegacy(path, pickle, [("root", [0.5f, -1f, 2f])]);
+
+        using var stateDict = PyTorchCheckpoint.Read(path);
+        Assert.Equal(DeviceType.CPU, stateDict["w"].device_type);
+        Assert.Equal([0.5f, -1f, 2f], stateDict["w"].data<float>().ToArray());
+    }
+
+    [Fact]
     public void A_tensor_reaching_past_its_storage_is_refused()
     {
         using var scratch = new ScratchDirectory();
