@@ -306,6 +306,13 @@ public static class ModelTrainer
         return null;
     }
 
+    /// <summary>
+    /// The held-out split: the mimics' indices ordered by image id (ordinal), shuffled with the seed, the first
+    /// <see cref="TrainingOptions.HeldOutFraction"/> (rounded, at least one and leaving two) held out.
+    /// </summary>
+    public static (int[] Train, int[] HeldOut) Split(StagedSamples samples, TrainingOptions options) =>
+        TrainingRun.SplitSamples(samples, options);
+
     /// <summary><c>checkpoints/latest.json</c>.</summary>
     internal sealed record CheckpointState(string Key, long Step, string Folder, IReadOnlyList<LossRow> Losses);
 
@@ -335,7 +342,7 @@ public static class ModelTrainer
             _observer = observer;
             _width = targets.Width;
             _targets = [.. samples.SeedIds.Select(id => targets.Row(id)!)];
-            (_train, _heldOut) = Split(samples, options);
+            (_train, _heldOut) = SplitSamples(samples, options);
             HeldOut = new HashSet<int>(_heldOut);
         }
 
@@ -344,7 +351,7 @@ public static class ModelTrainer
         public List<LossRow> Losses { get; } = [];
 
         /// <summary>The held-out indices: image ids in ordinal order, shuffled with the seed, the first fraction.</summary>
-        public static (int[] Train, int[] HeldOut) Split(StagedSamples samples, TrainingOptions options)
+        public static (int[] Train, int[] HeldOut) SplitSamples(StagedSamples samples, TrainingOptions options)
         {
             var order = Enumerable.Range(0, samples.Count).ToArray();
             Array.Sort(order, (a, b) => string.CompareOrdinal(samples.ImageIds[a], samples.ImageIds[b]));
@@ -436,7 +443,7 @@ public static class ModelTrainer
 
                         Losses.Add(new LossRow(epoch + 1, b + 1, step, batch.Length, loss, lr, heldOut, last ? baseline : null));
                         _observer?.Progress(new TrainingProgress("training", step, total, epoch + 1, step, loss, lr));
-                        var epochCheckpoint = last && _options.CheckpointEveryEpochs > 0 && ((epoch + 1) % _options.CheckpointEveryEpochs == 0 || epoch + 1 == _options.Epochs);
+                        var epochCheckpoint = last && (epoch + 1 == _options.Epochs || (_options.CheckpointEveryEpochs > 0 && (epoch + 1) % _options.CheckpointEveryEpochs == 0));
                         if (epochCheckpoint || (!last && _options.CheckpointEveryBatches > 0 && step % _options.CheckpointEveryBatches == 0))
                         {
                             SaveCheckpoint(folder, optimizer, step);

@@ -31,6 +31,12 @@ public sealed class TinyStudy : IAsyncLifetime
     /// <summary>The crop folder.</summary>
     public string CropsFolder => Path.Combine(_root, "crops");
 
+    /// <summary>
+    /// The same crops with only the first 3 mimics of each seed cropped (24 mimics; the others have status
+    /// <c>no_face</c>): for the tests that train through the whole network or several times.
+    /// </summary>
+    public string SmallCropsFolder => Path.Combine(_root, "crops-small");
+
     /// <summary>Seeds of the study.</summary>
     public int Seeds { get; } = 8;
 
@@ -58,6 +64,18 @@ public sealed class TinyStudy : IAsyncLifetime
         var aggregation = await StudyAggregator.AggregateAsync(StudyFolder).ConfigureAwait(false);
         await aggregation.WriteAsync(StudyFolder).ConfigureAwait(false);
         await WriteCropsAsync(StudyFolder, CropsFolder, shardSize: 40, mimicsFromSeeds: true).ConfigureAwait(false);
+        var all = CropSet.Open(CropsFolder);
+        await all.Manifest.WriteAsync(Directory.CreateDirectory(SmallCropsFolder).FullName).ConfigureAwait(false);
+        Directory.CreateDirectory(CropSet.ShardFolder(SmallCropsFolder));
+        foreach (var (start, end, path) in all.Shards)
+        {
+            var records = (await CropShard.ReadAsync(path).ConfigureAwait(false))
+                .Select(r => r.Kind == "mimic" && string.CompareOrdinal(r.ImageId[^3..], "003") > 0
+                    ? r with { Status = CropStatus.NoFace, Reason = "left out of the small set", Box = null, Pixels = null }
+                    : r)
+                .ToList();
+            await CropShard.WriteAsync(Path.Combine(CropSet.ShardFolder(SmallCropsFolder), CropShard.FileName(start, end)), records).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc />
