@@ -70,6 +70,9 @@ internal static class CliApplication
             RunCommands.CreateStatus(context),
             RunCommands.CreateResults(context),
             SiloCommand.Create(context),
+            LearningCommands.CreateTrain(context),
+            LearningCommands.CreatePredict(context),
+            LearningCommands.CreateModel(context),
         };
         return root;
     }

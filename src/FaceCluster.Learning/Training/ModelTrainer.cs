@@ -211,8 +211,8 @@ public static class ModelTrainer
         }
     }
 
-    /// <summary>The device for <paramref name="requested"/>, with a bad name reported as bad input.</summary>
-    internal static Device SelectDevice(string requested)
+    /// <summary>The device for <paramref name="requested"/> (see <see cref="TorchRuntime.SelectDevice"/>), a bad name or an absent CUDA reported as bad input.</summary>
+    public static Device SelectDevice(string requested)
     {
         try
         {

@@ -1,0 +1,471 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using FaceCluster.Cli.Progress;
+using FaceCluster.Hosting;
+using FaceCluster.Learning.Data;
+using FaceCluster.Learning.Grains;
+using FaceCluster.Learning.Model;
+using FaceCluster.Learning.Prediction;
+using FaceCluster.Learning.Training;
+using FaceCluster.Studies;
+using FaceCluster.Tables;
+using FaceCluster.Torch;
+using Spectre.Console;
+
+namespace FaceCluster.Cli.Commands;
+
+/// <summary>
+/// The DNN: <c>facecluster train</c> (the paper's model on the mimics of a study), <c>facecluster predict</c> (its outputs
+/// on the seeds: predictions.parquet), <c>facecluster model describe</c> and <c>facecluster bench train</c>. Training and
+/// prediction run on a trainer grain of an embedded cluster (placed on a gpu silo where there is one), or in this
+/// process with <c>--in-process</c>.
+/// </summary>
+internal static class LearningCommands
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Builds <c>train</c>.</summary>
+    public static Command CreateTrain(CliContext context)
+    {
+        var study = new Argument<string>("STUDY") { Description = "The study folder (study.json gives the countries and concepts)." };
+        var crops = new Option<string>("--crops") { Description = "The study's crop folder (facecluster crop).", Required = true, HelpName = "DIR" };
+        var output = new Option<string>("--out") { Description = "The model folder to write (model.json, model.pt, loss.parquet, split.parquet, checkpoints/, work/).", Required = true, HelpName = "MODEL" };
+        var targets = new Option<string?>("--targets") { Description = "The targets table [default: STUDY/targets.parquet, as written by `facecluster study aggregate`].", HelpName = "FILE" };
+        var backbone = new Option<string?>("--backbone-weights") { Description = "facenet-pytorch's InceptionResnetV1 checkpoint (20180402-114759-vggface2.pt) for the trunk; without it the trunk is a seeded random initialisation.", HelpName = "PATH" };
+        var defaults = new TrainingOptions();
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training mimics.", DefaultValueFactory = _ => defaults.Epochs, HelpName = "N" };
+        var batch = new Option<int>("--batch-size") { Description = "Mimics per batch.", DefaultValueFactory = _ => defaults.BatchSize, HelpName = "N" };
+        var lr = new Option<double>("--lr") { Description = "Adam's learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "Adam's weight decay.", DefaultValueFactory = _ => defaults.WeightDecay };
+        var lrStep = new Option<int>("--lr-step") { Description = "StepLR: batches between learning-rate decays.", DefaultValueFactory = _ => defaults.LearningRateStepBatches, HelpName = "N" };
+        var lrGamma = new Option<double>("--lr-gamma") { Description = "StepLR: the decay factor.", DefaultValueFactory = _ => defaults.LearningRateGamma };
+        var heldOut = new Option<double>("--held-out") { Description = "Fraction of mimics held out (seeded, by mimic) and reported.", DefaultValueFactory = _ => defaults.HeldOutFraction };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the split, the shuffles, the dropout masks and a random trunk.", DefaultValueFactory = _ => defaults.Seed };
+        var dropout = new Option<double>("--dropout") { Description = "Dropout before last_linear.", DefaultValueFactory = _ => defaults.Dropout };
+        var device = DeviceOption();
+        var noCache = new Option<bool>("--no-cache") { Description = "Train through the whole network for every batch instead of on the cached trunk output (same result up to float error, much slower)." };
+        var cacheDtype = new Option<string>("--cache-dtype") { Description = "How cached trunk features are stored: float32 or float16 (half the disk).", DefaultValueFactory = _ => "float32" };
+        var trunkBatch = new Option<int>("--trunk-batch") { Description = "Faces per forward pass of the frozen trunk.", DefaultValueFactory = _ => defaults.TrunkBatchSize, HelpName = "N" };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "A checkpoint every N batches (0: only at epoch ends).", DefaultValueFactory = _ => defaults.CheckpointEveryBatches, HelpName = "N" };
+        var work = new Option<string?>("--work") { Description = "Where the trunk-feature cache goes [default: MODEL/work].", HelpName = "DIR" };
+        var resume = new Option<bool>("--resume") { Description = "Continue from MODEL's last checkpoint (same settings; more epochs allowed)." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the model in MODEL." };
+        var threads = ThreadsOption();
+        var inProcess = InProcessOption();
+        var command = new Command("train", "Train the paper's DNN (facenet-pytorch InceptionResnetV1, trunk frozen, block8 and head trained) to predict each mimic's seed targets.")
+        {
+            study, crops, output, targets, backbone, epochs, batch, lr, weightDecay, lrStep, lrGamma, heldOut, seed, dropout, device, noCache, cacheDtype, trunkBatch, checkpointEvery, work, resume, overwrite, threads, inProcess,
+        };
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var studyFolder = parseResult.GetRequiredValue(study);
+            var options = new TrainingOptions
+            {
+                Epochs = parseResult.GetValue(epochs),
+                BatchSize = parseResult.GetValue(batch),
+                LearningRate = parseResult.GetValue(lr),
+                WeightDecay = parseResult.GetValue(weightDecay),
+                LearningRateStepBatches = parseResult.GetValue(lrStep),
+                LearningRateGamma = parseResult.GetValue(lrGamma),
+                HeldOutFraction = parseResult.GetValue(heldOut),
+                Seed = parseResult.GetValue(seed),
+                Dropout = parseResult.GetValue(dropout),
+                Device = parseResult.GetRequiredValue(device),
+                UseCache = !parseResult.GetValue(noCache),
+                CacheElement = parseResult.GetRequiredValue(cacheDtype) switch
+                {
+                    "float32" => RowElement.Float32,
+                    "float16" => RowElement.Float16,
+                    var other => throw new InvalidInputException($"--cache-dtype: expected float32 or float16 (got {other})"),
+                },
+                TrunkBatchSize = parseResult.GetValue(trunkBatch),
+                CheckpointEveryBatches = parseResult.GetValue(checkpointEvery),
+                BackboneWeights = parseResult.GetValue(backbone),
+                WorkFolder = parseResult.GetValue(work),
+                Resume = parseResult.GetValue(resume),
+                Overwrite = parseResult.GetValue(overwrite),
+                Threads = parseResult.GetValue(threads),
+            };
+            var inputs = new TrainingInputs(
+                studyFolder,
+                parseResult.GetValue(targets) ?? Path.Combine(studyFolder, StudyAggregation.TargetsFile),
+                parseResult.GetRequiredValue(crops),
+                parseResult.GetRequiredValue(output));
+            return TrainAsync(context, inputs, options, parseResult.GetValue(inProcess), cancellationToken);
+        });
+        return command;
+    }
+
+    /// <summary>Builds <c>predict</c>.</summary>
+    public static Command CreatePredict(CliContext context)
+    {
+        var model = new Option<string>("--model") { Description = "The model folder (facecluster train).", Required = true, HelpName = "MODEL" };
+        var crops = new Option<string>("--crops") { Description = "The crop folder.", Required = true, HelpName = "DIR" };
+        var output = new Option<string>("--out") { Description = "The table to write: predictions.parquet (or .csv for seeds).", Required = true, HelpName = "FILE" };
+        var kind = new Option<string>("--kind") { Description = "seed: the wide predictions table (seed_id, then one column per attribute); mimic or all: one row per image (image_id, kind, seed_id, attributes).", DefaultValueFactory = _ => "seed" };
+        var batch = new Option<int>("--batch-size") { Description = "Faces per forward pass.", DefaultValueFactory = _ => 64, HelpName = "N" };
+        var device = DeviceOption();
+        var threads = ThreadsOption();
+        var inProcess = InProcessOption();
+        var command = new Command("predict", "Run a trained model on the crops of a study: its outputs for each seed are the X of the PPCA.")
+        {
+            model, crops, output, kind, batch, device, threads, inProcess,
+        };
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var options = new PredictionOptions
+            {
+                Kind = parseResult.GetRequiredValue(kind) switch
+                {
+                    "seed" => PredictionKind.Seed,
+                    "mimic" => PredictionKind.Mimic,
+                    "all" => PredictionKind.All,
+                    var other => throw new InvalidInputException($"--kind: expected seed, mimic or all (got {other})"),
+                },
+                BatchSize = parseResult.GetValue(batch),
+                Device = parseResult.GetRequiredValue(device),
+                Threads = parseResult.GetValue(threads),
+            };
+            return PredictAsync(
+                context, parseResult.GetRequiredValue(model), parseResult.GetRequiredValue(crops), parseResult.GetRequiredValue(output), options, parseResult.GetValue(inProcess), cancellationToken);
+        });
+        return command;
+    }
+
+    /// <summary>Builds <c>model describe</c>.</summary>
+    public static Command CreateModel(CliContext context)
+    {
+        var model = new Option<string?>("--model") { Description = "A model folder [default: the paper's model, 6 countries x 48 concepts, randomly initialised].", HelpName = "MODEL" };
+        var outputs = new Option<int>("--outputs") { Description = "Outputs of the model described without --model.", DefaultValueFactory = _ => 288, HelpName = "N" };
+        var describe = new Command("describe", "The model's modules, parameter counts, which are frozen, and its state-dict keys (facenet-pytorch's names).") { model, outputs };
+        describe.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var folder = parseResult.GetValue(model);
+            var count = parseResult.GetValue(outputs);
+            if (count < 1)
+            {
+                throw new InvalidInputException($"--outputs must be at least 1 (got {count})");
+            }
+
+            TorchRuntime.Initialize();
+            FaceMeaningNet net;
+            string title;
+            if (folder is null)
+            {
+                net = FaceMeaningNet.Create(count, seed: 1);
+                title = $"FaceMeaningNet: InceptionResnetV1(classify=True, num_classes={count}), trunk frozen before block8 (no weights: --model names a trained one)";
+            }
+            else
+            {
+                (var manifest, net) = ModelPredictor.Load(folder);
+                title = $"{folder}: study {manifest.Study}, {manifest.Countries.Count} countries x {manifest.Concepts.Count} concepts = {manifest.Attributes.Count} outputs, normalisation {manifest.Normalization}, backbone {manifest.BackboneWeights ?? "random"}";
+            }
+
+            using (net)
+            {
+                await WriteDescriptionAsync(context, title, ModelDescription.Of(net)).ConfigureAwait(false);
+            }
+
+            return ExitCodes.Success;
+        });
+        return new Command("model", "Inspect the DNN.") { describe };
+    }
+
+    /// <summary>Builds <c>bench train</c>.</summary>
+    public static Command CreateBench(CliContext context)
+    {
+        var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "cpu" };
+        var trunkFaces = new Option<int>("--trunk-faces") { Description = "Faces timed through the frozen trunk.", DefaultValueFactory = _ => 128, HelpName = "N" };
+        var trunkBatch = new Option<int>("--trunk-batch") { Description = "Faces per trunk forward pass.", DefaultValueFactory = _ => 32, HelpName = "N" };
+        var headBatch = new Option<int>("--batch-size") { Description = "Faces per training step of the head on cached features.", DefaultValueFactory = _ => 256, HelpName = "N" };
+        var steps = new Option<int>("--steps") { Description = "Training steps timed.", DefaultValueFactory = _ => 10, HelpName = "N" };
+        var threads = ThreadsOption();
+        var command = new Command("train", "Faces per second through the frozen trunk and through a training step of block8 and the head on cached features.")
+        {
+            device, trunkFaces, trunkBatch, headBatch, steps, threads,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var options = new TrainingBenchmarkOptions
+            {
+                Device = parseResult.GetRequiredValue(device),
+                TrunkFaces = parseResult.GetValue(trunkFaces),
+                TrunkBatchSize = parseResult.GetValue(trunkBatch),
+                HeadBatchSize = parseResult.GetValue(headBatch),
+                HeadSteps = parseResult.GetValue(steps),
+                Threads = parseResult.GetValue(threads),
+            };
+            var output = context.Output;
+            await output.WriteLineAsync(Invariant($"bench train: {options.Device}, {Environment.ProcessorCount} core(s), torch {TorchRuntime.Info.TorchVersion}; trunk {options.TrunkFaces} faces in batches of {options.TrunkBatchSize}, head {options.HeadSteps} steps of {options.HeadBatchSize} (288 outputs)")).ConfigureAwait(false);
+            var result = await TrainingBenchmark.RunAsync(options, cancellationToken).ConfigureAwait(false);
+            await output.WriteLineAsync(Invariant($"device {result.Device}, {result.Threads} torch thread(s)")).ConfigureAwait(false);
+            await output.WriteLineAsync(Invariant($"frozen trunk (160 px to 1792 x 3 x 3, eval, no grad)     {result.TrunkFacesPerSecond,10:F1} faces/s")).ConfigureAwait(false);
+            await output.WriteLineAsync(Invariant($"training step of block8 + head on cached features     {result.HeadFacesPerSecond,10:F1} faces/s   ({result.HeadFacesPerSecond / result.TrunkFacesPerSecond:F1}x the trunk)")).ConfigureAwait(false);
+            await output.WriteLineAsync(Invariant($"training step without the cache (trunk + head)        {result.FullStepFacesPerSecond,10:F1} faces/s")).ConfigureAwait(false);
+            await output.WriteLineAsync(Invariant($"the paper's run (452,783 faces, 2 epochs): {Duration(result.PaperRunSeconds)} with the cache (trunk once, head twice), {Duration(result.PaperRunSecondsWithoutCache)} without")).ConfigureAwait(false);
+            await output.WriteLineAsync("reference: PyTorch on one H100 trains it (trunk frozen, batch 1024) at 13,400 faces/s fp32, 21,000 bf16; ~1.1 min for the 2 epochs").ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static async Task<int> TrainAsync(CliContext context, TrainingInputs inputs, TrainingOptions options, bool inProcess, CancellationToken cancellationToken)
+    {
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new InvalidInputException($"train: {string.Join("; ", problems)}");
+        }
+
+        if (!Directory.Exists(inputs.StudyFolder))
+        {
+            throw new InvalidInputException($"{inputs.StudyFolder}: study folder not found.");
+        }
+
+        string summaryJson;
+        if (inProcess)
+        {
+            var result = await context.Progress.RunAsync(reporter =>
+            {
+                using var observer = new ProgressObserver(context, reporter);
+                return ModelTrainer.TrainAsync(inputs, options, observer, cancellationToken);
+            }).ConfigureAwait(false);
+            summaryJson = JsonSerializer.Serialize(result.Manifest.Training, AtomicFile.JsonOptions);
+        }
+        else
+        {
+            var job = new TrainingJob(
+                Path.GetFullPath(inputs.StudyFolder),
+                Path.GetFullPath(inputs.TargetsPath),
+                Path.GetFullPath(inputs.CropsFolder),
+                Path.GetFullPath(inputs.ModelFolder),
+                JsonSerializer.Serialize(options with
+                {
+                    BackboneWeights = options.BackboneWeights is null ? null : Path.GetFullPath(options.BackboneWeights),
+                    WorkFolder = options.WorkFolder is null ? null : Path.GetFullPath(options.WorkFolder),
+                }, AtomicFile.JsonOptions));
+            var status = await RunOnGrainAsync(context, grain => grain.StartTraining(job), cancellationToken).ConfigureAwait(false);
+            summaryJson = status.Summary ?? "{}";
+        }
+
+        var summary = JsonSerializer.Deserialize<TrainingSummary>(summaryJson, AtomicFile.JsonOptions)!;
+        var heldOut = summary.HeldOutMse.Count > 0 ? Invariant($"{summary.HeldOutMse[^1]:F5}") : "n/a";
+        var baseline = summary.BaselineMse is { } b ? Invariant($"{b:F5}") : "n/a";
+        await context.Output.WriteLineAsync(Invariant(
+            $"trained {summary.EpochsDone} epoch(s), {summary.Steps} batches on {summary.TrainFaces} mimics ({summary.Device}, {(summary.UsedCache ? "cached trunk" : "no cache")}, {summary.Seconds:F1} s); held-out MSE {heldOut} on {summary.HeldOutFaces} mimics vs mean predictor {baseline}; final train loss {summary.FinalTrainLoss:F5}")).ConfigureAwait(false);
+        await context.Output.WriteLineAsync($"model: {Path.GetFullPath(inputs.ModelFolder)}").ConfigureAwait(false);
+        return ExitCodes.Success;
+    }
+
+    private static async Task<int> PredictAsync(
+        CliContext context, string model, string crops, string output, PredictionOptions options, bool inProcess, CancellationToken cancellationToken)
+    {
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new InvalidInputException($"predict: {string.Join("; ", problems)}");
+        }
+
+        // Refuse a bad model folder before any work.
+        ModelManifest.Read(model);
+        int rows;
+        if (inProcess)
+        {
+            var result = await context.Progress.RunAsync(reporter =>
+            {
+                using var observer = new ProgressObserver(context, reporter);
+                return ModelPredictor.PredictAsync(model, crops, output, options, observer, cancellationToken);
+            }).ConfigureAwait(false);
+            rows = result.Rows;
+        }
+        else
+        {
+            var job = new PredictionJob(Path.GetFullPath(model), Path.GetFullPath(crops), Path.GetFullPath(output), JsonSerializer.Serialize(options, AtomicFile.JsonOptions));
+            var status = await RunOnGrainAsync(context, grain => grain.StartPrediction(job), cancellationToken).ConfigureAwait(false);
+            rows = JsonSerializer.Deserialize<PredictionResult>(status.Summary ?? "{}", AtomicFile.JsonOptions)?.Rows ?? 0;
+        }
+
+        await context.Output.WriteLineAsync(Invariant($"predictions for {rows} image(s): {Path.GetFullPath(output)}")).ConfigureAwait(false);
+        return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// Starts a job on a trainer grain of an embedded cluster (its silo declares the gpu role when CUDA is available),
+    /// polls it with progress, cancels it on Ctrl+C, and returns its final status; a failure is thrown.
+    /// </summary>
+    private static async Task<LearningJobStatus> RunOnGrainAsync(
+        CliContext context, Func<ITrainerGrain, ValueTask<LearningJobStatus>> start, CancellationToken cancellationToken)
+    {
+        var role = TorchRuntime.Initialize().CudaAvailable ? SiloRoles.Gpu : SiloRoles.Cpu;
+        var root = Directory.CreateTempSubdirectory("facecluster-train-").FullName;
+        try
+        {
+            var cluster = await EmbeddedCluster.StartAsync(root, configureSilo: silo => silo.AddFaceClusterRole(role), cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using (cluster.ConfigureAwait(false))
+            {
+                var grain = cluster.Client.GetGrain<ITrainerGrain>($"job-{Guid.NewGuid():N}");
+                var status = await start(grain).ConfigureAwait(false);
+                var warned = 0;
+                status = await context.Progress.RunAsync(async reporter =>
+                {
+                    IProgressStep? step = null;
+                    string phase = "";
+                    long done = 0;
+                    try
+                    {
+                        while (true)
+                        {
+                            foreach (var warning in status.Warnings.Skip(warned))
+                            {
+                                await context.Error.WriteLineAsync($"warning: {warning}").ConfigureAwait(false);
+                            }
+
+                            warned = status.Warnings.Count;
+                            if (status.Phase != phase && status.Total > 0 && status.Phase != "held-out")
+                            {
+                                step?.Dispose();
+                                phase = status.Phase;
+                                step = reporter.Start(phase, status.Total);
+                                done = 0;
+                            }
+
+                            if (step is not null && status.Phase == phase && status.Done > done)
+                            {
+                                step.Advance(status.Done - done);
+                                done = status.Done;
+                            }
+
+                            if (status.IsFinished)
+                            {
+                                return status;
+                            }
+
+                            try
+                            {
+                                await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
+                            }
+                            catch (OperationCanceledException)
+                            {
+                                await grain.Cancel().ConfigureAwait(false);
+                                while (!(await grain.GetStatus().ConfigureAwait(false)).IsFinished)
+                                {
+                                    await Task.Delay(PollInterval, CancellationToken.None).ConfigureAwait(false);
+                                }
+
+                                throw;
+                            }
+
+                            status = await grain.GetStatus().ConfigureAwait(false);
+                        }
+                    }
+                    finally
+                    {
+                        step?.Dispose();
+                    }
+                }).ConfigureAwait(false);
+
+                return status.State switch
+                {
+                    "completed" => status,
+                    "cancelled" => throw new OperationCanceledException(cancellationToken),
+                    _ when status.BadInput => throw new InvalidInputException(status.Error ?? "the job failed"),
+                    _ => throw new InvalidOperationException($"the {status.Kind} job failed on {status.Silo}: {status.Error}"),
+                };
+            }
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A leftover temporary folder matters less than the result.
+            }
+        }
+    }
+
+    private static async Task WriteDescriptionAsync(CliContext context, string title, ModelDescription description)
+    {
+        var console = context.CreateOutputConsole(160);
+        console.WriteLine(title);
+        var table = new Table().AddColumns("module", "type", "parameters", "frozen", "state-dict entries");
+        foreach (var module in description.Modules)
+        {
+            table.AddRow(
+                Markup.Escape(module.Name),
+                Markup.Escape(module.Type),
+                module.Parameters.ToString("N0", CultureInfo.InvariantCulture),
+                module.Frozen ? "yes" : "no (trained)",
+                module.Keys.Count.ToString(CultureInfo.InvariantCulture));
+        }
+
+        console.Write(table);
+        console.WriteLine(Invariant($"parameters: {description.Parameters:N0} ({description.TrainableParameters:N0} trained, {description.Parameters - description.TrainableParameters:N0} frozen); state dict: {description.StateDictEntries} tensors; outputs: {description.Outputs}"));
+        console.WriteLine("state-dict keys (facenet-pytorch's names):");
+        foreach (var key in description.Modules.SelectMany(m => m.Keys))
+        {
+            await context.Output.WriteLineAsync(key).ConfigureAwait(false);
+        }
+    }
+
+    private static Option<string> DeviceOption() =>
+        new("--device") { Description = "auto (CUDA when available, else CPU), cpu, cuda or cuda:N.", DefaultValueFactory = _ => "auto" };
+
+    private static Option<int> ThreadsOption() =>
+        new("--threads") { Description = "Torch's intra-op threads (0: torch's default).", DefaultValueFactory = _ => 0, HelpName = "N" };
+
+    private static Option<bool> InProcessOption() =>
+        new("--in-process") { Description = "Run in this process instead of on a trainer grain of an embedded cluster (same results)." };
+
+    private static string Duration(double seconds) =>
+        seconds < 120 ? Invariant($"{seconds:F0} s") : seconds < 7200 ? Invariant($"{seconds / 60:F1} min") : Invariant($"{seconds / 3600:F1} h");
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Shows a run's phases as progress steps and its warnings on standard error.</summary>
+    private sealed class ProgressObserver(CliContext context, IProgressReporter reporter) : ITrainingObserver, IDisposable
+    {
+        private readonly Lock _gate = new();
+        private IProgressStep? _step;
+        private string _phase = "";
+        private long _done;
+
+        public void Progress(TrainingProgress progress)
+        {
+            lock (_gate)
+            {
+                if (progress.Phase == "held-out")
+                {
+                    return;
+                }
+
+                if (progress.Phase != _phase && progress.Total > 0)
+                {
+                    _step?.Dispose();
+                    _phase = progress.Phase;
+                    _step = reporter.Start(progress.Phase, progress.Total);
+                    _done = 0;
+                }
+
+                if (_step is not null && progress.Done > _done)
+                {
+                    _step.Advance(progress.Done - _done);
+                    _done = progress.Done;
+                }
+            }
+        }
+
+        public void Warning(string message)
+        {
+            lock (_gate)
+            {
+                context.Error.WriteLine($"warning: {message}");
+            }
+        }
+
+        public void Dispose() => _step?.Dispose();
+    }
+}
