@@ -169,7 +169,53 @@ public sealed class RgbImage
                 decoded == SKCodecResult.IncompleteInput ? $"truncated: the {Name(format)} data ends early" : $"the {Name(format)} data does not decode ({Describe(decoded)})");
         }
 
+        // libjpeg fills a progressive JPEG cut short with what the earlier scans gave and reports success; PIL calls
+        // such a file truncated, and so does this.
+        if (format == SKEncodedImageFormat.Jpeg && !JpegHasEndMarker(encoded))
+        {
+            throw new ImageDecodeException(ImageDecodeReason.Corrupt, path, "truncated: the JPEG data ends before its end-of-image marker");
+        }
+
         return Orient(rgba, width, height, codec.EncodedOrigin);
+    }
+
+    /// <summary>
+    /// Whether an end-of-image marker (FF D9) follows the first start-of-scan segment. Entropy-coded data never holds
+    /// FF D9 (a data byte FF is stuffed as FF 00), and the segments before the scan (which may hold an EXIF thumbnail
+    /// with its own FF D9) are skipped by their lengths.
+    /// </summary>
+    private static bool JpegHasEndMarker(ReadOnlySpan<byte> bytes)
+    {
+        var i = 2;
+        while (i + 4 <= bytes.Length)
+        {
+            if (bytes[i] != 0xFF)
+            {
+                return false;
+            }
+
+            var marker = bytes[i + 1];
+            if (marker == 0xFF)
+            {
+                i++;
+                continue;
+            }
+
+            if (marker == 0xD9)
+            {
+                return true;
+            }
+
+            var length = (bytes[i + 2] << 8) | bytes[i + 3];
+            if (marker == 0xDA)
+            {
+                return bytes[(i + 2)..].IndexOf((ReadOnlySpan<byte>)[0xFF, 0xD9]) >= 0;
+            }
+
+            i += 2 + length;
+        }
+
+        return false;
     }
 
     /// <summary>RGBA to RGB, rotating or mirroring as the EXIF orientation says.</summary>
