@@ -240,6 +240,11 @@ public sealed partial class RunCoordinatorGrain(
             }
         }
 
+        if (request.Kind == AnalysisKind.Crop)
+        {
+            return ValidateCrop(request);
+        }
+
         if (request.Kind == AnalysisKind.Ppca)
         {
             CheckInput("the X table", request.XPath);
@@ -541,6 +546,12 @@ public sealed partial class RunCoordinatorGrain(
                     case RunStages.Prepare:
                         var shape = await StageWork.ReadJsonAsync<StageWork.PrepareResult>(Files.Prepare, CancellationToken.None);
                         Run.Stimuli = shape.Stimuli;
+                        if (request.Kind == AnalysisKind.Crop)
+                        {
+                            AddStage(RunStages.Crop, shape.Stimuli, request.Crop!.ShardSize);
+                            break;
+                        }
+
                         AddStage(RunStages.LeaveOneOut, shape.Stimuli, FoldRangeSize(request, shape.Stimuli));
                         break;
                     case RunStages.LeaveOneOut:
@@ -559,7 +570,7 @@ public sealed partial class RunCoordinatorGrain(
                         }
 
                         break;
-                    case RunStages.Replicates:
+                    case RunStages.Replicates or RunStages.Crop:
                         await StartAggregationAsync();
                         break;
                     default:
@@ -601,6 +612,7 @@ public sealed partial class RunCoordinatorGrain(
             {
                 RunStages.LeaveOneOut => "leave_one_out",
                 RunStages.Replicates => "loading_significance",
+                RunStages.Crop => "crop",
                 _ => stage.Name,
             };
             timings[key] = Math.Round((stage.FinishedAt!.Value - stage.StartedAt).TotalSeconds, 3);
