@@ -156,6 +156,66 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task The_dashboard_is_on_by_default_behind_the_bearer_tokens()
+    {
+        using var anonymous = fixture.Client(token: null);
+        using var wrong = fixture.Client("wrong-token-value-42");
+        using var right = fixture.Client();
+        foreach (var path in new[] { "dashboard", "dashboard/", "dashboard/index.min.js", "dashboard/version", "dashboard/DashboardCounters", "dashboard/ClusterStats" })
+        {
+            var none = await anonymous.GetAsync(path, Ct);
+            Assert.True(none.StatusCode == HttpStatusCode.Unauthorized, $"{path} without a token: {none.StatusCode}");
+            Assert.Equal("Bearer", Assert.Single(none.Headers.WwwAuthenticate).Scheme);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.GetAsync(path, Ct)).StatusCode);
+        }
+
+        var page = await right.GetAsync("dashboard/", Ct);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("index.min.js", await page.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        var script = await right.GetAsync("dashboard/index.min.js", Ct);
+        Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+        Assert.True((await script.Content.ReadAsByteArrayAsync(Ct)).Length > 1000);
+
+        // The JSON comes from the dashboard's grains on the silo, which count the silo once they have collected.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        JsonObject counters;
+        while (true)
+        {
+            var response = await right.GetAsync("dashboard/DashboardCounters", Ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+            counters = (await response.Content.ReadFromJsonAsync<JsonObject>(Ct))!;
+            if (counters["totalActiveHostCount"]?.GetValue<int>() == 1 || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.Equal(1, counters["totalActiveHostCount"]?.GetValue<int>());
+        Assert.Single(counters["hosts"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task The_dashboard_can_be_turned_off()
+    {
+        await using var api = await FaceClusterApiHost.StartAsync(
+            fixture.Cluster.Client, fixture.Configuration(("FaceCluster:Api:Dashboard", "false")), cancellationToken: Ct);
+        using var right = fixture.Client(api: api);
+        using var anonymous = fixture.Client(token: null, api: api);
+
+        foreach (var path in new[] { "dashboard/", "dashboard/index.min.js", "dashboard/DashboardCounters" })
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await right.GetAsync(path, Ct)).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await right.GetAsync("api/runs", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("api/runs", Ct)).StatusCode);
+    }
+
+    [Fact]
     public async Task Health_and_readiness_need_no_token()
     {
         using var http = fixture.Client(token: null);
