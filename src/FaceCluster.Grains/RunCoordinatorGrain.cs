@@ -63,7 +63,6 @@ public sealed partial class RunCoordinatorGrain(
 
         // Resume: whatever this state says, the shards on disk are the truth.
         LogResuming(RunId, Run.State, Current?.Name);
-        FaceClusterTelemetry.SetRunActive(RunId, active: true);
         if (Current is { } stage)
         {
             Reconcile(stage);
@@ -77,7 +76,6 @@ public sealed partial class RunCoordinatorGrain(
     /// <inheritdoc />
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        FaceClusterTelemetry.SetRunActive(RunId, active: false);
         if (_dirty)
         {
             try
@@ -122,7 +120,6 @@ public sealed partial class RunCoordinatorGrain(
         await PersistAsync(force: true);
         await GrainFactory.GetGrain<IRunRegistryGrain>(0).Register(RunId);
         LogStarted(RunId, request.Kind);
-        FaceClusterTelemetry.SetRunActive(RunId, active: true);
         StartTimer();
         await PumpAsync();
         return Status();
@@ -682,7 +679,6 @@ public sealed partial class RunCoordinatorGrain(
 
     private void RecordFinished(RunState final)
     {
-        FaceClusterTelemetry.SetRunActive(RunId, active: false);
         var kind = Run.Request?.Kind.ToString().ToLowerInvariant();
         var finished = Run.FinishedAt ?? Now;
         FaceClusterTelemetry.RunDuration.Record(

@@ -50,6 +50,7 @@ public sealed class ApiFixture : IAsyncLifetime
         {
             ["FaceCluster:DataRoot"] = DataRoot,
             ["FaceCluster:Api:Tokens:0"] = Token,
+            ["FaceCluster:Telemetry:ActiveRunsInterval"] = "00:00:00.200",
         };
         foreach (var (key, value) in extra)
         {
