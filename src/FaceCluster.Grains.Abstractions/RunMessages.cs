@@ -52,7 +52,7 @@ public enum RunState
 /// <param name="InnerBootstrap">Inner bootstrap per replicate (null: B).</param>
 /// <param name="Seed">Run seed of every random stream.</param>
 /// <param name="LeaveOneOut">"fast" or "naive".</param>
-/// <param name="RangeSize">Replicates (or folds) per work range; 0 lets the coordinator choose.</param>
+/// <param name="RangeSize">Replicates (or folds) per work range; 0 lets the coordinator choose guided ranges (large first, shrinking toward the end).</param>
 /// <param name="Threads">Threads of the one-unit stages (all-rows bootstrap, G-PPCA) on the silo that runs them; 0: all its cores. Results do not depend on it.</param>
 /// <param name="XName">What <c>summary.json</c> records as the X input (for example the user's own path); null: <paramref name="XPath"/>.</param>
 /// <param name="YName">What <c>summary.json</c> records as the Y input; null: <paramref name="YPath"/>.</param>
@@ -252,7 +252,7 @@ public sealed record RangeReport(
 /// <param name="Name">A name of <see cref="RunStages"/>.</param>
 /// <param name="TotalUnits">Units of the stage.</param>
 /// <param name="CompletedUnits">Units whose range is done.</param>
-/// <param name="RangeSize">Units per range.</param>
+/// <param name="RangeSize">Units per range (of the largest range, the first, when the coordinator chose guided ranges).</param>
 /// <param name="StartedAt">When its first range was scheduled.</param>
 /// <param name="FinishedAt">When its last range completed.</param>
 /// <param name="Ranges">Its ranges, in unit order.</param>

@@ -120,5 +120,10 @@ public sealed class RunFiles
             ?? throw new InvalidOperationException($"{Request} holds no request.");
     }
 
+    /// <summary>Reads the accepted request (synchronously: a small file).</summary>
+    public RunRequest ReadRequest() =>
+        JsonSerializer.Deserialize<RunRequest>(File.ReadAllText(Request), FileGrainStorage.DefaultJsonOptions)
+            ?? throw new InvalidOperationException($"{Request} holds no request.");
+
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
