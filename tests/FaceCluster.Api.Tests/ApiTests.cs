@@ -141,6 +141,32 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_crop_run_is_submitted_over_http_and_bad_crop_settings_are_refused()
+    {
+        var study = Path.Combine(fixture.DataRoot, "studies", "tiny");
+        await Synthetic.SyntheticStudyGenerator.GenerateAsync(
+            Synthetic.SyntheticStudy.Create(new Synthetic.SyntheticStudyOptions { Seeds = 1, MimicsPerSeed = 6, Seed = 3, Threads = 2 }), study, overwrite: false, cancellationToken: Ct);
+        using var http = fixture.Client();
+
+        var refused = await http.PostAsJsonAsync(
+            "api/runs", new JsonObject { ["kind"] = "crop", ["study"] = "studies/tiny", ["out"] = "crops/refused", ["crop"] = new JsonObject { ["shard_size"] = 0 } }, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("crop: the shard size", (await refused.Content.ReadFromJsonAsync<JsonObject>(Ct))!["error"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var created = await http.PostAsJsonAsync(
+            "api/runs",
+            new JsonObject { ["kind"] = "crop", ["study"] = "studies/tiny", ["out"] = "crops/tiny", ["run_id"] = "crop-http", ["crop"] = new JsonObject { ["shard_size"] = 4 } },
+            Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var status = await fixture.Cluster.Client.WaitForRunAsync("crop-http", cancellationToken: Ct);
+        Assert.True(status.State == RunState.Completed, status.Error);
+        var set = Studies.Crops.CropSet.Open(Path.Combine(fixture.DataRoot, "crops", "tiny"));
+        Assert.True(set.IsComplete);
+        Assert.Equal(7, set.Manifest.ImageCount);
+        Assert.Equal(2, set.Shards.Count);
+    }
+
+    [Fact]
     public async Task Delete_cancels_a_run_and_results_are_a_conflict_until_completed()
     {
         using var http = fixture.Client();
