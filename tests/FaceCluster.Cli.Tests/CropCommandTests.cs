@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FaceCluster.Studies.Crops;
 using FaceCluster.Synthetic;
 
@@ -34,6 +35,51 @@ public sealed class CropCommandTests : IDisposable
 
         Assert.True(again.ExitCode == 0, again.Error);
         Assert.Equal(written, CropSet.Open(output).Shards.Select(s => File.GetLastWriteTimeUtc(s.Path)));
+    }
+
+    [Fact]
+    public async Task A_crop_process_killed_mid_run_is_resumed_by_the_next_run_without_redoing_its_shards()
+    {
+        var study = Path.Combine(_root, "study");
+        await SyntheticStudyGenerator.GenerateAsync(
+            SyntheticStudy.Create(new SyntheticStudyOptions { Seeds = 3, MimicsPerSeed = 9, Seed = 8, Threads = 2 }), study, overwrite: false, cancellationToken: Ct);
+        var output = Path.Combine(_root, "crops");
+        var shards = Path.Combine(output, CropSet.ShardFolderName);
+
+        var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "facecluster.dll"), "crop", study, "--out", output, "--shard-size", "4", "--workers", "1"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using (var process = Process.Start(info)!)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+            while (!(Directory.Exists(shards) && Directory.EnumerateFiles(shards, "crops-*.parquet").Any()))
+            {
+                if (process.HasExited)
+                {
+                    Assert.Fail("the crop process ended before its first shard: " + await process.StandardError.ReadToEndAsync(Ct));
+                }
+
+                Assert.True(DateTime.UtcNow < deadline, "no shard within 3 minutes");
+                await Task.Delay(20, Ct);
+            }
+
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(Ct);
+        }
+
+        var interrupted = CropSet.Open(output);
+        Assert.False(interrupted.IsComplete, $"the run finished before it was killed ({interrupted.Shards.Count} shards); the test needs more shards");
+        var before = interrupted.Shards.ToDictionary(s => s.Path, s => File.GetLastWriteTimeUtc(s.Path));
+
+        var rerun = await CliRun.Of("crop", study, "--out", output, "--shard-size", "4");
+
+        Assert.True(rerun.ExitCode == 0, rerun.Error);
+        var complete = CropSet.Open(output);
+        Assert.True(complete.IsComplete);
+        Assert.Equal(8, complete.Shards.Count);
+        Assert.All(before, shard => Assert.Equal(shard.Value, File.GetLastWriteTimeUtc(shard.Key)));
     }
 
     [Fact]
