@@ -32,6 +32,9 @@ public static class FaceClusterApiExtensions
     /// <summary>The authorization policy of the API (an authenticated bearer token).</summary>
     public const string Policy = "FaceClusterApi";
 
+    /// <summary>Where the Orleans Dashboard is mounted.</summary>
+    public const string DashboardPath = "/dashboard";
+
     /// <summary>JSON of the API: snake_case, enums as lower-case strings.</summary>
     public static readonly JsonSerializerOptions Json = CreateJson();
 
@@ -43,13 +46,7 @@ public static class FaceClusterApiExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = new FaceClusterApiOptions();
-        configuration.GetSection(FaceClusterApiOptions.SectionName).Bind(options);
-        if (string.IsNullOrEmpty(options.DataRoot))
-        {
-            options.DataRoot = configuration["FaceCluster:DataRoot"] ?? string.Empty;
-        }
-
+        var options = ReadOptions(configuration);
         configure?.Invoke(options);
         if (string.IsNullOrWhiteSpace(options.DataRoot) || !Path.IsPathRooted(options.DataRoot))
         {
@@ -66,7 +63,24 @@ public static class FaceClusterApiExtensions
         return services;
     }
 
-    /// <summary>Maps the endpoints (see <see cref="FaceClusterApiExtensions"/>), the dashboard and the scrape endpoint as configured.</summary>
+    /// <summary>The API's settings from <c>FaceCluster:Api</c> (the data root from <c>FaceCluster:DataRoot</c> unless set there).</summary>
+    internal static FaceClusterApiOptions ReadOptions(IConfiguration configuration)
+    {
+        var options = new FaceClusterApiOptions();
+        configuration.GetSection(FaceClusterApiOptions.SectionName).Bind(options);
+        if (string.IsNullOrEmpty(options.DataRoot))
+        {
+            options.DataRoot = configuration["FaceCluster:DataRoot"] ?? string.Empty;
+        }
+
+        return options;
+    }
+
+    /// <summary>
+    /// Maps the endpoints (see <see cref="FaceClusterApiExtensions"/>), the Orleans Dashboard at <c>/dashboard</c> (unless
+    /// <see cref="FaceClusterApiOptions.Dashboard"/> is false) and the scrape endpoint as configured.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The dashboard is on but its services are missing from the application.</exception>
     public static WebApplication MapFaceClusterApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -95,10 +109,29 @@ public static class FaceClusterApiExtensions
 
         if (options.Dashboard)
         {
-            app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(Policy);
+            MapDashboard(app);
         }
 
         return app;
+    }
+
+    /// <summary>The Orleans Dashboard (page, assets and JSON) at <c>/dashboard</c>, every endpoint behind the bearer tokens.</summary>
+    private static void MapDashboard(WebApplication app)
+    {
+        RouteGroupBuilder dashboard;
+        try
+        {
+            dashboard = app.MapOrleansDashboard(routePrefix: DashboardPath);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidOperationException(
+                $"{FaceClusterApiOptions.SectionName}:Dashboard is on, but the Orleans Dashboard's services are missing: add them with silo.AddDashboard() "
+                + $"on a co-hosted silo (or use {nameof(FaceClusterApiHost)}), or set {FaceClusterApiOptions.SectionName}:Dashboard=false. {e.Message}",
+                e);
+        }
+
+        dashboard.RequireAuthorization(Policy);
     }
 
     private static async Task<IResult> ReadyAsync(IClusterClient client, IOptions<FaceClusterApiOptions> options)

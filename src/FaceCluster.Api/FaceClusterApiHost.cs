@@ -6,13 +6,15 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Dashboard;
 
 namespace FaceCluster.Api;
 
 /// <summary>
 /// A ready-made web application serving the API around an existing <see cref="IClusterClient"/> (an
 /// <c>EmbeddedCluster</c>'s, or a client of a remote cluster): Kestrel on <c>127.0.0.1</c> (port 0: a free one), the
-/// API, telemetry and <c>/metrics</c>.
+/// API, telemetry, <c>/metrics</c> and, unless <c>FaceCluster:Api:Dashboard</c> is false, the Orleans Dashboard at
+/// <c>/dashboard</c> (whose silos need <c>silo.AddDashboard()</c>).
 /// </summary>
 public sealed class FaceClusterApiHost : IAsyncDisposable
 {
@@ -53,6 +55,12 @@ public sealed class FaceClusterApiHost : IAsyncDisposable
         builder.Services.AddSingleton<IGrainFactory>(client);
         builder.Services.AddFaceClusterApi(builder.Configuration);
         builder.Services.AddFaceClusterTelemetry(builder.Configuration);
+        if (FaceClusterApiExtensions.ReadOptions(builder.Configuration).Dashboard)
+        {
+            // The web side of the dashboard, on this client (its silos need silo.AddDashboard()).
+            new ServicesClientBuilder(builder.Services, builder.Configuration).AddDashboard();
+        }
+
         var app = builder.Build();
         app.UseRouting();
         app.MapFaceClusterApi();
@@ -76,4 +84,15 @@ public sealed class FaceClusterApiHost : IAsyncDisposable
         await App.StopAsync().ConfigureAwait(false);
         await App.DisposeAsync().ConfigureAwait(false);
     }
+}
+
+/// <summary>
+/// The services and configuration of the web application seen as an Orleans client builder, so that client-side
+/// extensions (the dashboard's <c>AddDashboard</c>) register into it; the client itself is the existing one.
+/// </summary>
+internal sealed class ServicesClientBuilder(IServiceCollection services, IConfiguration configuration) : IClientBuilder
+{
+    public IServiceCollection Services { get; } = services;
+
+    public IConfiguration Configuration { get; } = configuration;
 }

@@ -26,10 +26,12 @@ public sealed class FaceClusterApiOptions
     public bool AllowAnonymous { get; set; }
 
     /// <summary>
-    /// Whether <c>/dashboard</c> maps the Orleans Dashboard (behind the bearer tokens). Needs the dashboard's services in
-    /// the application (<c>silo.AddDashboard()</c> on a co-hosted silo, or <c>client.AddDashboard()</c>) and on every silo.
+    /// Whether <c>/dashboard</c> serves the Orleans Dashboard, behind the bearer tokens like <c>/api</c>. True by default.
+    /// Needs the dashboard's services in the application (<c>silo.AddDashboard()</c> on a co-hosted silo;
+    /// <see cref="FaceClusterApiHost"/> adds the client side itself) and <c>silo.AddDashboard()</c> on every silo
+    /// (<c>facecluster silo</c> adds it unless this is false).
     /// </summary>
-    public bool Dashboard { get; set; }
+    public bool Dashboard { get; set; } = true;
 
     /// <summary>Whether <c>/metrics</c> (Prometheus) is mapped. True by default; unauthenticated, as scrapers expect.</summary>
     public bool Metrics { get; set; } = true;

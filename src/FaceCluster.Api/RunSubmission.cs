@@ -6,7 +6,7 @@ namespace FaceCluster.Api;
 /// <summary>The body of <c>POST /api/runs</c> (snake_case JSON). Paths are relative to the data root.</summary>
 public sealed class RunSubmission
 {
-    /// <summary>"ppca" (default) or "gppca".</summary>
+    /// <summary>"ppca" (default), "gppca" or "crop".</summary>
     [JsonPropertyName("kind")]
     public string? Kind { get; set; }
 
@@ -22,7 +22,15 @@ public sealed class RunSubmission
     [JsonPropertyName("judgments")]
     public string? Judgments { get; set; }
 
-    /// <summary>The output folder (must not exist).</summary>
+    /// <summary>Crop: the study folder.</summary>
+    [JsonPropertyName("study")]
+    public string? Study { get; set; }
+
+    /// <summary>Crop: how to crop (every field optional; defaults as <c>facecluster crop</c>).</summary>
+    [JsonPropertyName("crop")]
+    public CropSubmission? Crop { get; set; }
+
+    /// <summary>The output folder (must not exist; for crop runs, the crop folder, which a rerun resumes).</summary>
     [JsonPropertyName("out")]
     public string? Out { get; set; }
 
@@ -67,11 +75,12 @@ public sealed class RunSubmission
         {
             "ppca" => AnalysisKind.Ppca,
             "gppca" => AnalysisKind.Gppca,
+            "crop" => AnalysisKind.Crop,
             _ => (AnalysisKind?)null,
         };
         if (kind is null)
         {
-            problems.Add($"kind must be ppca or gppca, got '{Kind}'");
+            problems.Add($"kind must be ppca, gppca or crop, got '{Kind}'");
         }
 
         void CheckPath(string? path, string field)
@@ -88,7 +97,15 @@ public sealed class RunSubmission
 
         string? x = null;
         string y;
-        if (kind == AnalysisKind.Gppca)
+        CropSettings? crop = null;
+        if (kind == AnalysisKind.Crop)
+        {
+            y = Study ?? string.Empty;
+            CheckPath(y, "study");
+            crop = (Crop ?? new CropSubmission()).ToSettings();
+            problems.AddRange(crop.Validate().Select(p => "crop: " + p));
+        }
+        else if (kind == AnalysisKind.Gppca)
         {
             y = Judgments ?? Y ?? string.Empty;
             CheckPath(y, "judgments");
@@ -134,6 +151,58 @@ public sealed class RunSubmission
             Seed ?? 1,
             loo,
             RangeSize ?? 0,
-            Threads ?? 0);
+            Threads ?? 0,
+            Crop: crop);
     }
+}
+
+/// <summary>The <c>crop</c> object of a crop run's submission (snake_case JSON); absent fields take the defaults.</summary>
+public sealed class CropSubmission
+{
+    private static readonly CropSettings Defaults = new();
+
+    /// <summary>Images per shard.</summary>
+    [JsonPropertyName("shard_size")]
+    public int? ShardSize { get; set; }
+
+    /// <summary>Margin in pixels of the crop.</summary>
+    [JsonPropertyName("margin")]
+    public int? Margin { get; set; }
+
+    /// <summary>MTCNN's minimum face size.</summary>
+    [JsonPropertyName("min_face_size")]
+    public int? MinFaceSize { get; set; }
+
+    /// <summary>"probable" or "largest".</summary>
+    [JsonPropertyName("keep")]
+    public string? Keep { get; set; }
+
+    /// <summary>"prewhiten" or "fixed".</summary>
+    [JsonPropertyName("normalization")]
+    public string? Normalization { get; set; }
+
+    /// <summary>Crop at the images table's box when no face is found.</summary>
+    [JsonPropertyName("fallback_box")]
+    public bool? FallbackBox { get; set; }
+
+    /// <summary>Images detected together.</summary>
+    [JsonPropertyName("batch_size")]
+    public int? BatchSize { get; set; }
+
+    /// <summary>"auto", "cpu" or "cuda[:N]".</summary>
+    [JsonPropertyName("device")]
+    public string? Device { get; set; }
+
+    /// <summary>The settings, defaults filled in (not yet validated).</summary>
+    public CropSettings ToSettings() => Defaults with
+    {
+        ShardSize = ShardSize ?? Defaults.ShardSize,
+        Margin = Margin ?? Defaults.Margin,
+        MinFaceSize = MinFaceSize ?? Defaults.MinFaceSize,
+        Selection = Keep ?? Defaults.Selection,
+        Normalization = Normalization ?? Defaults.Normalization,
+        FallbackToTableBox = FallbackBox ?? Defaults.FallbackToTableBox,
+        BatchSize = BatchSize ?? Defaults.BatchSize,
+        Device = Device ?? Defaults.Device,
+    };
 }

@@ -66,6 +66,8 @@ internal static class CliApplication
             ShowCommand.Create(context),
             BenchCommand.Create(context),
             StudyCommand.Create(context),
+            CropCommand.Create(context),
+            DevicesCommand.Create(context),
             RunCommands.CreateSubmit(context),
             RunCommands.CreateStatus(context),
             RunCommands.CreateResults(context),
@@ -120,7 +122,7 @@ internal static class CliApplication
             await error.WriteLineAsync("cancelled").ConfigureAwait(false);
             exitCode = ExitCodes.Cancelled;
         }
-        else if (exception is InvalidInputException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+        else if (exception is InvalidInputException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or Torch.TorchRuntimeException)
         {
             await error.WriteLineAsync($"error: {InvalidInputException.OneLine(exception.Message)}").ConfigureAwait(false);
             exitCode = ExitCodes.BadInput;

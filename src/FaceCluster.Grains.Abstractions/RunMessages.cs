@@ -10,6 +10,9 @@ public enum AnalysisKind
 
     /// <summary>Generalized PPCA of judgments across countries (analysis.md section 8).</summary>
     Gppca = 1,
+
+    /// <summary>MTCNN face crops of a study's images into a crop folder (<see cref="CropSettings"/>).</summary>
+    Crop = 2,
 }
 
 /// <summary>Lifecycle of a run.</summary>
@@ -49,10 +52,12 @@ public enum RunState
 /// <param name="InnerBootstrap">Inner bootstrap per replicate (null: B).</param>
 /// <param name="Seed">Run seed of every random stream.</param>
 /// <param name="LeaveOneOut">"fast" or "naive".</param>
-/// <param name="RangeSize">Replicates (or folds) per work range; 0 lets the coordinator choose.</param>
+/// <param name="RangeSize">Replicates (or folds) per work range; 0 lets the coordinator choose guided ranges (large first, shrinking toward the end).</param>
 /// <param name="Threads">Threads of the one-unit stages (all-rows bootstrap, G-PPCA) on the silo that runs them; 0: all its cores. Results do not depend on it.</param>
 /// <param name="XName">What <c>summary.json</c> records as the X input (for example the user's own path); null: <paramref name="XPath"/>.</param>
 /// <param name="YName">What <c>summary.json</c> records as the Y input; null: <paramref name="YPath"/>.</param>
+/// <param name="Crop">Crop runs: how to crop (<paramref name="YPath"/> is then the study folder and <paramref name="OutputPath"/>
+/// the crop folder, which a rerun resumes); null for analyses.</param>
 [GenerateSerializer]
 [Immutable]
 [Alias("FaceCluster.RunRequest")]
@@ -69,7 +74,76 @@ public sealed record RunRequest(
     [property: Id(9)] int RangeSize = 0,
     [property: Id(10)] int Threads = 0,
     [property: Id(11)] string? XName = null,
-    [property: Id(12)] string? YName = null);
+    [property: Id(12)] string? YName = null,
+    [property: Id(13)] CropSettings? Crop = null);
+
+/// <summary>
+/// How a crop run crops (issue: MTCNN as facenet-pytorch). Units of the run are rows of the study's images table; a range
+/// is one shard of <see cref="ShardSize"/> images.
+/// </summary>
+/// <param name="ShardSize">Images per shard (and per work range).</param>
+/// <param name="ImageSize">Side of the square crop in pixels.</param>
+/// <param name="Margin">Margin around the box in pixels of the crop (facenet-pytorch's <c>margin</c>).</param>
+/// <param name="MinFaceSize">Smallest face MTCNN looks for, in pixels.</param>
+/// <param name="PNetThreshold">Face-probability threshold of the first stage.</param>
+/// <param name="RNetThreshold">Threshold of the second stage.</param>
+/// <param name="ONetThreshold">Threshold of the third stage.</param>
+/// <param name="ScaleFactor">Pyramid scale factor.</param>
+/// <param name="Selection"><c>probable</c> (default) or <c>largest</c>: which face is kept when several are found.</param>
+/// <param name="Normalization"><c>prewhiten</c> (the paper) or <c>fixed</c>: recorded for the models that read the crops.</param>
+/// <param name="FallbackToTableBox">Crop at the images table's face box when MTCNN finds no face.</param>
+/// <param name="MaxMegapixels">Images with more pixels are recorded as too large, not decoded.</param>
+/// <param name="BatchSize">Images detected together.</param>
+/// <param name="Device"><c>auto</c>, <c>cpu</c> or <c>cuda</c>.</param>
+[GenerateSerializer]
+[Immutable]
+[Alias("FaceCluster.CropSettings")]
+public sealed record CropSettings(
+    [property: Id(0)] int ShardSize = 256,
+    [property: Id(1)] int ImageSize = 160,
+    [property: Id(2)] int Margin = 0,
+    [property: Id(3)] int MinFaceSize = 20,
+    [property: Id(4)] double PNetThreshold = 0.6,
+    [property: Id(5)] double RNetThreshold = 0.7,
+    [property: Id(6)] double ONetThreshold = 0.7,
+    [property: Id(7)] double ScaleFactor = 0.709,
+    [property: Id(8)] string Selection = "probable",
+    [property: Id(9)] string Normalization = "prewhiten",
+    [property: Id(10)] bool FallbackToTableBox = false,
+    [property: Id(11)] double MaxMegapixels = 50,
+    [property: Id(12)] int BatchSize = 16,
+    [property: Id(13)] string Device = "cpu")
+{
+    /// <summary>Every problem with these settings, each a sentence naming the setting; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        void Check(bool ok, string message)
+        {
+            if (!ok)
+            {
+                errors.Add(message);
+            }
+        }
+
+        Check(ShardSize is >= 1 and <= 100_000, $"the shard size must be 1 to 100000 images, got {ShardSize}");
+        Check(ImageSize is >= 16 and <= 1024, $"the crop size must be 16 to 1024 pixels, got {ImageSize}");
+        Check(Margin >= 0 && Margin < ImageSize, $"the margin must be 0 or more and less than the crop size, got {Margin}");
+        Check(MinFaceSize >= 12, $"the minimum face size must be at least 12 pixels (PNet's window), got {MinFaceSize}");
+        foreach (var (name, value) in new[] { ("PNet", PNetThreshold), ("RNet", RNetThreshold), ("ONet", ONetThreshold) })
+        {
+            Check(value is > 0 and < 1, $"the {name} threshold must be between 0 and 1, got {value}");
+        }
+
+        Check(ScaleFactor is > 0.1 and < 1, $"the scale factor must be between 0.1 and 1, got {ScaleFactor}");
+        Check(Selection is "probable" or "largest", $"the selection must be 'probable' or 'largest', got '{Selection}'");
+        Check(Normalization is "prewhiten" or "fixed", $"the normalization must be 'prewhiten' or 'fixed', got '{Normalization}'");
+        Check(MaxMegapixels > 0, $"the largest image must be more than 0 megapixels, got {MaxMegapixels}");
+        Check(BatchSize is >= 1 and <= 1024, $"the batch size must be 1 to 1024 images, got {BatchSize}");
+        Check(Device is "auto" or "cpu" || Device.StartsWith("cuda", StringComparison.Ordinal), $"the device must be auto, cpu or cuda[:N], got '{Device}'");
+        return errors;
+    }
+}
 
 /// <summary>Where a run stands; what <c>GET /api/runs/{id}</c> returns.</summary>
 /// <param name="RunId">The run.</param>
@@ -99,7 +173,7 @@ public sealed record RunStatus(
 
 /// <summary>A contiguous range of work units of one stage of a run: the unit of scheduling.</summary>
 /// <param name="RunId">The run.</param>
-/// <param name="Stage">"leave-one-out" (folds) or "replicates" (section 7 replicate indices).</param>
+/// <param name="Stage">A stage of <see cref="RunStages"/>: "leave-one-out" (folds), "replicates" (section 7 replicate indices), "crop" (image rows), ...</param>
 /// <param name="First">First unit index.</param>
 /// <param name="Count">Number of units.</param>
 /// <param name="Attempt">1 for the first assignment, more when reassigned after a silo died or timed out.</param>
@@ -133,6 +207,9 @@ public static class RunStages
 
     /// <summary>G-PPCA: the whole analysis and its outputs (one unit).</summary>
     public const string Gppca = "gppca";
+
+    /// <summary>Crop: face crops, one unit per row of the images table, one range per shard.</summary>
+    public const string Crop = "crop";
 }
 
 /// <summary>A worker's answer to <see cref="IAnalysisWorkerGrain.Accept"/>.</summary>
@@ -175,7 +252,7 @@ public sealed record RangeReport(
 /// <param name="Name">A name of <see cref="RunStages"/>.</param>
 /// <param name="TotalUnits">Units of the stage.</param>
 /// <param name="CompletedUnits">Units whose range is done.</param>
-/// <param name="RangeSize">Units per range.</param>
+/// <param name="RangeSize">Units per range (of the largest range, the first, when the coordinator chose guided ranges).</param>
 /// <param name="StartedAt">When its first range was scheduled.</param>
 /// <param name="FinishedAt">When its last range completed.</param>
 /// <param name="Ranges">Its ranges, in unit order.</param>

@@ -38,6 +38,12 @@ public sealed class FaceClusterClusterOptions
     /// <summary>How often every silo asks the run registry to wake unfinished runs (resuming those whose silo died).</summary>
     public TimeSpan WakeInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The folder of MTCNN's weights (pnet.pt, rnet.pt, onet.pt) on this silo; empty: <c>FACECLUSTER_MTCNN_MODELS</c>, else
+    /// facenet-pytorch's weights in a <c>shared/models/mtcnn</c> folder above the app or the working folder.
+    /// </summary>
+    public string MtcnnModels { get; set; } = string.Empty;
+
     /// <summary>The resolved number of worker slots of this silo.</summary>
     public int EffectiveWorkerSlots => WorkerSlots > 0 ? WorkerSlots : Environment.ProcessorCount;
 

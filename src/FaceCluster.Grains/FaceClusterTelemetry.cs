@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
@@ -22,9 +21,9 @@ public static class FaceClusterTelemetry
     /// <summary>The name of the activity source and the meter.</summary>
     public const string Name = "FaceCluster";
 
-    private static readonly ConcurrentDictionary<string, byte> ActiveRunIds = new(StringComparer.Ordinal);
     private static readonly ConditionalWeakTable<SiloWorkExecutor, object> Executors = [];
     private static int _running;
+    private static int _activeRuns = -1;
 
     /// <summary>The source of the <c>run</c>, <c>stage</c> and <c>range</c> spans.</summary>
     public static readonly ActivitySource Source = new(Name, typeof(FaceClusterTelemetry).Assembly.GetName().Version?.ToString());
@@ -56,7 +55,7 @@ public static class FaceClusterTelemetry
     {
         Meter.CreateObservableGauge("facecluster.ranges.running", () => Volatile.Read(ref _running), "{range}", "Ranges being computed on this process's silos.");
         Meter.CreateObservableGauge("facecluster.ranges.queued", QueuedRanges, "{range}", "Ranges accepted by this process's silos and waiting for a worker slot.");
-        Meter.CreateObservableGauge("facecluster.runs.active", () => ActiveRunIds.Count, "{run}", "Unfinished runs whose coordinator is active in this process.");
+        Meter.CreateObservableGauge("facecluster.runs.active", ActiveRuns, "{run}", "Unfinished runs of the whole cluster (the run registry's count).");
     }
 
     /// <summary>The trace id of every span of <paramref name="runId"/>.</summary>
@@ -107,17 +106,17 @@ public static class FaceClusterTelemetry
         activity.SetEndTime(end.UtcDateTime);
     }
 
-    /// <summary>Records that a coordinator of an unfinished run is active (or no longer).</summary>
-    internal static void SetRunActive(string runId, bool active)
+    /// <summary>
+    /// Sets the <c>facecluster.runs.active</c> gauge: the cluster's unfinished runs as the run registry counts them (a
+    /// monitor in each process that exports telemetry asks the registry periodically). Until the first count the gauge
+    /// reports nothing.
+    /// </summary>
+    internal static void SetActiveRuns(int count) => Volatile.Write(ref _activeRuns, Math.Max(0, count));
+
+    private static IEnumerable<Measurement<int>> ActiveRuns()
     {
-        if (active)
-        {
-            ActiveRunIds.TryAdd(runId, 0);
-        }
-        else
-        {
-            ActiveRunIds.TryRemove(runId, out _);
-        }
+        var count = Volatile.Read(ref _activeRuns);
+        return count < 0 ? [] : [new Measurement<int>(count)];
     }
 
     internal static void TrackExecutor(SiloWorkExecutor executor) => Executors.AddOrUpdate(executor, executor);

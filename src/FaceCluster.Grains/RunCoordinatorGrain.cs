@@ -30,6 +30,9 @@ public sealed partial class RunCoordinatorGrain(
     private static readonly TimeSpan PersistEvery = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan UnresponsivePause = TimeSpan.FromSeconds(5);
 
+    /// <summary>Folds the fast leave-one-out computes together: guided fold ranges are whole batches of them.</summary>
+    private const int FoldBatch = 8;
+
     private readonly FaceClusterClusterOptions _options = options.Value;
     private readonly Dictionary<SiloAddress, int> _slots = [];
     private readonly Dictionary<SiloAddress, DateTimeOffset> _unresponsiveUntil = [];
@@ -60,7 +63,6 @@ public sealed partial class RunCoordinatorGrain(
 
         // Resume: whatever this state says, the shards on disk are the truth.
         LogResuming(RunId, Run.State, Current?.Name);
-        FaceClusterTelemetry.SetRunActive(RunId, active: true);
         if (Current is { } stage)
         {
             Reconcile(stage);
@@ -74,7 +76,6 @@ public sealed partial class RunCoordinatorGrain(
     /// <inheritdoc />
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        FaceClusterTelemetry.SetRunActive(RunId, active: false);
         if (_dirty)
         {
             try
@@ -115,11 +116,10 @@ public sealed partial class RunCoordinatorGrain(
         Run.Request = request;
         Run.SubmittedAt = Now;
         Run.State = RunState.Running;
-        AddStage(request.Kind == AnalysisKind.Gppca ? RunStages.Gppca : RunStages.Prepare, 1, 1);
+        AddStage(request.Kind == AnalysisKind.Gppca ? RunStages.Gppca : RunStages.Prepare, 1, RangeSchedule.Fixed(1, 1));
         await PersistAsync(force: true);
         await GrainFactory.GetGrain<IRunRegistryGrain>(0).Register(RunId);
         LogStarted(RunId, request.Kind);
-        FaceClusterTelemetry.SetRunActive(RunId, active: true);
         StartTimer();
         await PumpAsync();
         return Status();
@@ -238,6 +238,11 @@ public sealed partial class RunCoordinatorGrain(
             {
                 errors.Add($"{name}: {e.Message}");
             }
+        }
+
+        if (request.Kind == AnalysisKind.Crop)
+        {
+            return ValidateCrop(request);
         }
 
         if (request.Kind == AnalysisKind.Ppca)
@@ -541,17 +546,24 @@ public sealed partial class RunCoordinatorGrain(
                     case RunStages.Prepare:
                         var shape = await StageWork.ReadJsonAsync<StageWork.PrepareResult>(Files.Prepare, CancellationToken.None);
                         Run.Stimuli = shape.Stimuli;
-                        AddStage(RunStages.LeaveOneOut, shape.Stimuli, FoldRangeSize(request, shape.Stimuli));
+                        if (request.Kind == AnalysisKind.Crop)
+                        {
+                            // Shards are named by their fixed range, so that a rerun into the folder finds them.
+                            AddStage(RunStages.Crop, shape.Stimuli, RangeSchedule.Fixed(shape.Stimuli, request.Crop!.ShardSize));
+                            break;
+                        }
+
+                        AddStage(RunStages.LeaveOneOut, shape.Stimuli, FoldRanges(request, shape.Stimuli));
                         break;
                     case RunStages.LeaveOneOut:
-                        AddStage(RunStages.Bootstrap, 1, 1);
+                        AddStage(RunStages.Bootstrap, 1, RangeSchedule.Fixed(1, 1));
                         break;
                     case RunStages.Bootstrap:
                         var main = await StageWork.ReadJsonAsync<StageWork.MainResult>(Files.MainMarker, CancellationToken.None);
                         Run.SignificantDimensions = main.SignificantDimensions;
                         if (request.Replicates > 0 && main.SignificantDimensions > 0)
                         {
-                            AddStage(RunStages.Replicates, request.Replicates, ReplicateRangeSize(request));
+                            AddStage(RunStages.Replicates, request.Replicates, ReplicateRanges(request));
                         }
                         else
                         {
@@ -559,7 +571,7 @@ public sealed partial class RunCoordinatorGrain(
                         }
 
                         break;
-                    case RunStages.Replicates:
+                    case RunStages.Replicates or RunStages.Crop:
                         await StartAggregationAsync();
                         break;
                     default:
@@ -578,12 +590,13 @@ public sealed partial class RunCoordinatorGrain(
         }
     }
 
-    private void AddStage(string name, int units, int rangeSize)
+    /// <summary>Schedules the next stage with its ranges, fixed from now on (persisted, reassignable as they are).</summary>
+    private void AddStage(string name, int units, IReadOnlyList<(int First, int Count)> ranges)
     {
-        var stage = new StageState { Name = name, TotalUnits = units, RangeSize = rangeSize, StartedAt = Now };
-        for (var first = 0; first < units; first += rangeSize)
+        var stage = new StageState { Name = name, TotalUnits = units, RangeSize = ranges.Count == 0 ? 0 : ranges.Max(r => r.Count), StartedAt = Now };
+        foreach (var (first, count) in ranges)
         {
-            stage.Ranges.Add(new RangeState { First = first, Count = Math.Min(rangeSize, units - first) });
+            stage.Ranges.Add(new RangeState { First = first, Count = count });
         }
 
         Run.Stages.Add(stage);
@@ -601,6 +614,7 @@ public sealed partial class RunCoordinatorGrain(
             {
                 RunStages.LeaveOneOut => "leave_one_out",
                 RunStages.Replicates => "loading_significance",
+                RunStages.Crop => "crop",
                 _ => stage.Name,
             };
             timings[key] = Math.Round((stage.FinishedAt!.Value - stage.StartedAt).TotalSeconds, 3);
@@ -616,6 +630,7 @@ public sealed partial class RunCoordinatorGrain(
                 ["run_id"] = RunId,
                 ["silos"] = ranges.Select(r => r.CompletedOn).Where(s => s is not null).Distinct().Count(),
                 ["ranges"] = ranges.Count,
+                ["range_schedule"] = Run.Request!.RangeSize > 0 ? "fixed" : "guided",
                 ["range_size"] = new JsonObject
                 {
                     ["leave_one_out"] = Run.Stages.Find(s => s.Name == RunStages.LeaveOneOut)?.RangeSize,
@@ -626,23 +641,29 @@ public sealed partial class RunCoordinatorGrain(
             },
         };
         await AtomicFile.WriteJsonAsync(Files.Execution, execution);
-        AddStage(RunStages.Aggregate, 1, 1);
+        AddStage(RunStages.Aggregate, 1, RangeSchedule.Fixed(1, 1));
     }
 
-    private static int FoldRangeSize(RunRequest request, int stimuli)
+    /// <summary>The request's fixed range size, or guided ranges in whole batches of the fast method's 8 folds.</summary>
+    private IReadOnlyList<(int First, int Count)> FoldRanges(RunRequest request, int stimuli) =>
+        request.RangeSize > 0
+            ? RangeSchedule.Fixed(stimuli, request.RangeSize)
+            : RangeSchedule.Guided(stimuli, ClusterSlots(), minimum: FoldBatch, granule: FoldBatch);
+
+    /// <summary>The request's fixed range size, or guided ranges down to one replicate.</summary>
+    private IReadOnlyList<(int First, int Count)> ReplicateRanges(RunRequest request) =>
+        request.RangeSize > 0
+            ? RangeSchedule.Fixed(request.Replicates, request.RangeSize)
+            : RangeSchedule.Guided(request.Replicates, ClusterSlots());
+
+    /// <summary>Worker slots of the active silos now (learned from their answers, else this silo's setting).</summary>
+    private int ClusterSlots()
     {
-        if (request.RangeSize > 0)
-        {
-            return request.RangeSize;
-        }
-
-        // About 32 ranges, whole batches of the fast method's 8 folds.
-        var size = (stimuli + 31) / 32;
-        return Math.Max(8, (size + 7) / 8 * 8);
+        var slots = membership.CurrentSnapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active)
+            .Sum(m => _slots.TryGetValue(m.SiloAddress, out var known) ? known : _options.EffectiveWorkerSlots);
+        return Math.Max(1, slots);
     }
-
-    private static int ReplicateRangeSize(RunRequest request) =>
-        request.RangeSize > 0 ? request.RangeSize : Math.Clamp((request.Replicates + 63) / 64, 1, 16);
 
     private async Task FinishAsync(RunState final, string? error)
     {
@@ -671,7 +692,6 @@ public sealed partial class RunCoordinatorGrain(
 
     private void RecordFinished(RunState final)
     {
-        FaceClusterTelemetry.SetRunActive(RunId, active: false);
         var kind = Run.Request?.Kind.ToString().ToLowerInvariant();
         var finished = Run.FinishedAt ?? Now;
         FaceClusterTelemetry.RunDuration.Record(

@@ -59,7 +59,7 @@ public sealed class StageState
     [Id(1)]
     public int TotalUnits { get; set; }
 
-    /// <summary>Units per range.</summary>
+    /// <summary>Units per range (of the largest range, the first, when the ranges are guided).</summary>
     [Id(2)]
     public int RangeSize { get; set; }
 

@@ -16,6 +16,8 @@ namespace FaceCluster.Grains;
 /// runs/{runId}/shards/main.json                    stage bootstrap: written last, marks the stage's shard complete
 /// runs/{runId}/shards/replicates-FFFFFFF-CCCCCCC.parquet  stage replicates: match lengths of replicates [F, F+C)
 /// {OutputPath}/...                                 stages aggregate and gppca: the outputs, complete once summary.json is there
+/// {OutputPath}/shards/crops-SSSSSSSS-EEEEEEEE.parquet  stage crop: the crops of image rows [S, E) (a crop run's output
+///                                                  folder is a crop folder, crops.json written by its prepare stage)
 /// </code>
 /// Every file is written to a temporary name and renamed, so a present shard is a finished range.
 /// </summary>
@@ -92,6 +94,7 @@ public sealed class RunFiles
         RunStages.LeaveOneOut => LeaveOneOut(first, count),
         RunStages.Bootstrap => MainMarker,
         RunStages.Replicates => Replicates(first, count),
+        RunStages.Crop => Path.Combine(Output(request), Studies.Crops.CropSet.ShardFolderName, Studies.Crops.CropShard.FileName(first, first + count)),
         RunStages.Aggregate or RunStages.Gppca => Path.Combine(Output(request), "summary.json"),
         _ => throw new ArgumentException($"Unknown stage '{stage}'.", nameof(stage)),
     };
@@ -116,6 +119,11 @@ public sealed class RunFiles
         return await JsonSerializer.DeserializeAsync<RunRequest>(stream, FileGrainStorage.DefaultJsonOptions, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"{Request} holds no request.");
     }
+
+    /// <summary>Reads the accepted request (synchronously: a small file).</summary>
+    public RunRequest ReadRequest() =>
+        JsonSerializer.Deserialize<RunRequest>(File.ReadAllText(Request), FileGrainStorage.DefaultJsonOptions)
+            ?? throw new InvalidOperationException($"{Request} holds no request.");
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

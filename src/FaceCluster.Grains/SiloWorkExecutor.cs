@@ -21,6 +21,7 @@ public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecy
     private readonly IGrainFactory _grains;
     private readonly SiloAddress _silo;
     private readonly InputCache _cache;
+    private readonly CropStageWork _crops;
     private readonly IRangeObserver[] _observers;
     private readonly ILogger<SiloWorkExecutor> _logger;
     private readonly Channel<WorkRange> _queue = Channel.CreateUnbounded<WorkRange>();
@@ -36,6 +37,7 @@ public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecy
         IGrainFactory grains,
         ILocalSiloDetails silo,
         InputCache cache,
+        CropStageWork crops,
         IEnumerable<IRangeObserver> observers,
         ILogger<SiloWorkExecutor> logger)
     {
@@ -45,6 +47,7 @@ public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecy
         _grains = grains;
         _silo = silo.SiloAddress;
         _cache = cache;
+        _crops = crops;
         _observers = observers.ToArray();
         _logger = logger;
         FaceClusterTelemetry.TrackExecutor(this);
@@ -170,7 +173,9 @@ public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecy
                 return Finish(range, watch, RangeOutcome.AlreadyPresent, null);
             }
 
-            write = await StageWork.ComputeAsync(files, request, range, _cache, token).ConfigureAwait(false);
+            write = request.Kind == AnalysisKind.Crop
+                ? await _crops.ComputeAsync(files, request, range, token).ConfigureAwait(false)
+                : await StageWork.ComputeAsync(files, request, range, _cache, token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -79,7 +79,7 @@ public sealed class TelemetryRangeObserver(IOptions<FaceClusterClusterOptions> o
         }
     }
 
-    /// <summary>The bytes of what the range wrote (its shard, or the outputs of the one-unit output stages).</summary>
+    /// <summary>The bytes of what the range wrote: its shard, or the run's output files (stages aggregate and gppca).</summary>
     private long BytesOf(WorkRange range)
     {
         try
@@ -91,14 +91,19 @@ public sealed class TelemetryRangeObserver(IOptions<FaceClusterClusterOptions> o
                 RunStages.Replicates => SizeOf(files.Replicates(range.First, range.Count)),
                 RunStages.Prepare => SizeOf(files.Prepare),
                 RunStages.Bootstrap => SizeOf(files.MainDimensions) + SizeOf(files.MainLoadings) + SizeOf(files.MainMarker),
+                RunStages.Aggregate or RunStages.Gppca => SizeOfFolder(files.Output(files.ReadRequest())),
                 _ => 0,
             };
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or System.Text.Json.JsonException)
         {
             return 0;
         }
     }
+
+    /// <summary>The bytes of every file under <paramref name="folder"/> (the outputs, renamed into place as a whole).</summary>
+    private static long SizeOfFolder(string folder) =>
+        Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Sum(file => new FileInfo(file).Length) : 0;
 
     private static long SizeOf(string path)
     {

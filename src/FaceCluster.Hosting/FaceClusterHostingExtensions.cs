@@ -40,6 +40,7 @@ public static class FaceClusterHostingExtensions
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FaceClusterClusterOptions>, FaceClusterClusterOptionsValidator>());
         services.TryAddSingleton<InputCache>();
+        services.TryAddSingleton<CropStageWork>();
         services.TryAddSingleton<SiloWorkExecutor>();
         services.TryAddSingleton<RunWatchdog>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRangeObserver, TelemetryRangeObserver>());

@@ -109,6 +109,30 @@ public static class TorchRuntime
         throw new ArgumentException($"device '{requested}': expected auto, cpu, cuda or cuda:N.", nameof(requested));
     }
 
+    /// <summary>
+    /// Where the process loaded the shared library <paramref name="fileName"/> from (for example <c>libtorch_cpu.so</c>),
+    /// read from <c>/proc/self/maps</c>; null when it is not loaded or the platform has no such file.
+    /// </summary>
+    public static string? LoadedLibraryPath(string fileName)
+    {
+        const string maps = "/proc/self/maps";
+        if (!File.Exists(maps))
+        {
+            return null;
+        }
+
+        foreach (var line in File.ReadLines(maps))
+        {
+            var slash = line.IndexOf('/', StringComparison.Ordinal);
+            if (slash >= 0 && Path.GetFileName(line.AsSpan(slash)).SequenceEqual(fileName))
+            {
+                return line[slash..];
+            }
+        }
+
+        return null;
+    }
+
     private static List<string> LoadExternal(string directory)
     {
         if (!Directory.Exists(directory))

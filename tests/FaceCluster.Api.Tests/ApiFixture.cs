@@ -5,6 +5,7 @@ using FaceCluster.Hosting;
 using FaceCluster.Tables;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Orleans.Dashboard;
 
 namespace FaceCluster.Api.Tests;
 
@@ -34,22 +35,34 @@ public sealed class ApiFixture : IAsyncLifetime
         Directory.CreateDirectory(Path.Combine(DataRoot, "inputs"));
         await WideTableWriter.WriteAsync(new WideTable(data.SeedIds, data.Attributes, data.X.Values, "x"), Path.Combine(DataRoot, XPath), default);
         await WideTableWriter.WriteAsync(new WideTable(data.SeedIds, data.Attributes, data.Y.Values, "y"), Path.Combine(DataRoot, YPath), default);
-        _cluster = await EmbeddedCluster.StartAsync(DataRoot, options => options.WorkerSlots = 2);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["FaceCluster:DataRoot"] = DataRoot,
-            ["FaceCluster:Api:Tokens:0"] = Token,
-        }).Build();
-        _api = await FaceClusterApiHost.StartAsync(_cluster.Client, configuration, configureLogging: logging =>
+        _cluster = await EmbeddedCluster.StartAsync(DataRoot, options => options.WorkerSlots = 2, silo => silo.AddDashboard());
+        _api = await FaceClusterApiHost.StartAsync(_cluster.Client, Configuration(), configureLogging: logging =>
         {
             logging.SetMinimumLevel(LogLevel.Trace);
             logging.AddProvider(new CapturingLoggerProvider(Logs));
         });
     }
 
-    public HttpClient Client(string? token = Token)
+    /// <summary>The API's settings (data root, the token), with <paramref name="extra"/> settings on top.</summary>
+    public IConfiguration Configuration(params (string Key, string? Value)[] extra)
     {
-        var http = new HttpClient { BaseAddress = Api.BaseAddress };
+        var settings = new Dictionary<string, string?>
+        {
+            ["FaceCluster:DataRoot"] = DataRoot,
+            ["FaceCluster:Api:Tokens:0"] = Token,
+            ["FaceCluster:Telemetry:ActiveRunsInterval"] = "00:00:00.200",
+        };
+        foreach (var (key, value) in extra)
+        {
+            settings[key] = value;
+        }
+
+        return new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+    }
+
+    public HttpClient Client(string? token = Token, FaceClusterApiHost? api = null)
+    {
+        var http = new HttpClient { BaseAddress = (api ?? Api).BaseAddress };
         if (token is not null)
         {
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);

@@ -1,6 +1,9 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using FaceCluster.Cli;
 using FaceCluster.Grains;
 using FaceCluster.Hosting;
@@ -138,6 +141,32 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_crop_run_is_submitted_over_http_and_bad_crop_settings_are_refused()
+    {
+        var study = Path.Combine(fixture.DataRoot, "studies", "tiny");
+        await Synthetic.SyntheticStudyGenerator.GenerateAsync(
+            Synthetic.SyntheticStudy.Create(new Synthetic.SyntheticStudyOptions { Seeds = 1, MimicsPerSeed = 6, Seed = 3, Threads = 2 }), study, overwrite: false, cancellationToken: Ct);
+        using var http = fixture.Client();
+
+        var refused = await http.PostAsJsonAsync(
+            "api/runs", new JsonObject { ["kind"] = "crop", ["study"] = "studies/tiny", ["out"] = "crops/refused", ["crop"] = new JsonObject { ["shard_size"] = 0 } }, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("crop: the shard size", (await refused.Content.ReadFromJsonAsync<JsonObject>(Ct))!["error"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var created = await http.PostAsJsonAsync(
+            "api/runs",
+            new JsonObject { ["kind"] = "crop", ["study"] = "studies/tiny", ["out"] = "crops/tiny", ["run_id"] = "crop-http", ["crop"] = new JsonObject { ["shard_size"] = 4 } },
+            Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var status = await fixture.Cluster.Client.WaitForRunAsync("crop-http", cancellationToken: Ct);
+        Assert.True(status.State == RunState.Completed, status.Error);
+        var set = Studies.Crops.CropSet.Open(Path.Combine(fixture.DataRoot, "crops", "tiny"));
+        Assert.True(set.IsComplete);
+        Assert.Equal(7, set.Manifest.ImageCount);
+        Assert.Equal(2, set.Shards.Count);
+    }
+
+    [Fact]
     public async Task Delete_cancels_a_run_and_results_are_a_conflict_until_completed()
     {
         using var http = fixture.Client();
@@ -153,6 +182,169 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.Equal("cancelled", (await http.GetFromJsonAsync<JsonObject>("api/runs/cancel-run", Ct))!["state"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("api/runs/no-such-run", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.DeleteAsync("api/runs/no-such-run", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_dashboard_is_on_by_default_behind_the_bearer_tokens()
+    {
+        using var anonymous = fixture.Client(token: null);
+        using var wrong = fixture.Client("wrong-token-value-42");
+        using var right = fixture.Client();
+        foreach (var path in new[] { "dashboard", "dashboard/", "dashboard/index.min.js", "dashboard/version", "dashboard/DashboardCounters", "dashboard/ClusterStats" })
+        {
+            var none = await anonymous.GetAsync(path, Ct);
+            Assert.True(none.StatusCode == HttpStatusCode.Unauthorized, $"{path} without a token: {none.StatusCode}");
+            Assert.Equal("Bearer", Assert.Single(none.Headers.WwwAuthenticate).Scheme);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.GetAsync(path, Ct)).StatusCode);
+        }
+
+        var page = await right.GetAsync("dashboard/", Ct);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("index.min.js", await page.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        var script = await right.GetAsync("dashboard/index.min.js", Ct);
+        Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+        Assert.True((await script.Content.ReadAsByteArrayAsync(Ct)).Length > 1000);
+
+        // The JSON comes from the dashboard's grains on the silo, which count the silo once they have collected.
+        var counters = await Until(
+            async () =>
+            {
+                var response = await right.GetAsync("dashboard/DashboardCounters", Ct);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+                return (await response.Content.ReadFromJsonAsync<JsonObject>(Ct))!;
+            },
+            json => json["totalActiveHostCount"]?.GetValue<int>() == 1,
+            "the dashboard's counters to show the silo");
+        Assert.Single(counters["hosts"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task The_dashboard_can_be_turned_off()
+    {
+        await using var api = await FaceClusterApiHost.StartAsync(
+            fixture.Cluster.Client, fixture.Configuration(("FaceCluster:Api:Dashboard", "false")), cancellationToken: Ct);
+        using var right = fixture.Client(api: api);
+        using var anonymous = fixture.Client(token: null, api: api);
+
+        foreach (var path in new[] { "dashboard/", "dashboard/index.min.js", "dashboard/DashboardCounters" })
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await right.GetAsync(path, Ct)).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await right.GetAsync("api/runs", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("api/runs", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Traces_and_metrics_are_exported_over_otlp_http_while_a_run_executes()
+    {
+        await using var collector = await OtlpCollector.StartAsync(Ct);
+        var service = $"facecluster-otlp-test-{Guid.NewGuid():N}";
+        await using var api = await FaceClusterApiHost.StartAsync(
+            fixture.Cluster.Client,
+            fixture.Configuration(
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", collector.BaseAddress.ToString().TrimEnd('/')),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+                ("OTEL_SERVICE_NAME", service),
+                ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+                ("OTEL_METRIC_EXPORT_INTERVAL", "250")),
+            cancellationToken: Ct);
+        using var http = fixture.Client(api: api);
+
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("api/runs", SmallRun("out/otlp", "otlp-run"), Ct)).StatusCode);
+        var status = await fixture.Cluster.Client.WaitForRunAsync("otlp-run", cancellationToken: Ct);
+        Assert.Equal(RunState.Completed, status.State);
+
+        // The run's spans (tagged with its id) and its counters reach the collector, under the service name.
+        await Until(
+            () => Task.FromResult(collector.Received("/v1/traces", service, "facecluster.run_id", "otlp-run")),
+            received => received,
+            "spans of the run at POST /v1/traces");
+        await Until(
+            () => Task.FromResult(collector.Received("/v1/metrics", service, "facecluster.replicates.completed", "facecluster.folds.completed")),
+            received => received,
+            "the run's counters at POST /v1/metrics");
+        Assert.All(collector.Bodies("/v1/traces").Concat(collector.Bodies("/v1/metrics")), body => Assert.NotEmpty(body));
+        Assert.All(collector.ContentTypes("/v1/traces").Concat(collector.ContentTypes("/v1/metrics")), type => Assert.Equal("application/x-protobuf", type));
+    }
+
+    [Fact]
+    public async Task Bytes_written_count_the_outputs_of_a_run_as_well_as_its_shards()
+    {
+        var written = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, meters) =>
+            {
+                if (instrument.Meter.Name == FaceClusterTelemetry.Name && instrument.Name == "facecluster.bytes.written")
+                {
+                    meters.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, bytes, tags, _) =>
+        {
+            var stage = string.Empty;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "facecluster.stage")
+                {
+                    stage = (string)tag.Value!;
+                }
+            }
+
+            written.AddOrUpdate(stage, bytes, (_, sum) => sum + bytes);
+        });
+        listener.Start();
+        using var http = fixture.Client();
+
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("api/runs", SmallRun("out/bytes", "bytes-run"), Ct)).StatusCode);
+        var status = await fixture.Cluster.Client.WaitForRunAsync("bytes-run", cancellationToken: Ct);
+        Assert.Equal(RunState.Completed, status.State);
+
+        static long Bytes(string folder, string pattern) =>
+            Directory.EnumerateFiles(folder, pattern, SearchOption.AllDirectories).Sum(file => new FileInfo(file).Length);
+        var outputs = Bytes(Path.Combine(fixture.DataRoot, "out", "bytes"), "*");
+        var replicateShards = Bytes(Path.Combine(fixture.DataRoot, "runs", "bytes-run", "shards"), "replicates-*.parquet");
+        Assert.True(outputs > 0 && replicateShards > 0);
+        Assert.Equal(outputs, written.GetValueOrDefault(RunStages.Aggregate));
+        Assert.Equal(replicateShards, written.GetValueOrDefault(RunStages.Replicates));
+    }
+
+    [Fact]
+    public async Task The_active_runs_gauge_counts_the_unfinished_runs_of_the_whole_cluster()
+    {
+        using var scraper = fixture.Client(token: null);
+        var registry = fixture.Cluster.Client.GetGrain<IRunRegistryGrain>(0);
+        async Task Expect(int count, string what) => await Until(
+            async () => ActiveRunsGauge(await scraper.GetStringAsync("metrics", Ct)),
+            gauge => gauge == count,
+            $"facecluster_runs_active {count} at /metrics: {what}");
+        var baseline = (await registry.ListUnfinished()).Count;
+        await Expect(baseline, "the registry's unfinished runs");
+
+        // The registry is the cluster's list: a run counts whichever silo's coordinator registered it, including one that
+        // no coordinator in this process knows (registered here as another silo's coordinator would).
+        await registry.Register("gauge-elsewhere");
+        try
+        {
+            await Expect(baseline + 1, "with a run registered elsewhere");
+            using var http = fixture.Client();
+            var body = SmallRun("out/gauge", "gauge-run");
+            body["replicates"] = 100000;
+            Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("api/runs", body, Ct)).StatusCode);
+            await Expect(baseline + 2, "with a run of this process as well");
+            Assert.Equal(HttpStatusCode.OK, (await http.DeleteAsync("api/runs/gauge-run", Ct)).StatusCode);
+            await Expect(baseline + 1, "once that run is cancelled");
+        }
+        finally
+        {
+            await registry.MarkFinished("gauge-elsewhere");
+        }
+
+        await Expect(baseline, "once the other run is finished too");
     }
 
     [Fact]
@@ -201,6 +393,34 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("cannot connect", refused.Error, StringComparison.Ordinal);
         Assert.Single(refused.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    /// <summary>The value of <c>facecluster_runs_active</c> in a Prometheus scrape, or null when absent.</summary>
+    private static long? ActiveRunsGauge(string scrape)
+    {
+        var match = Regex.Match(scrape, @"^facecluster_runs_active(?:\{[^}]*\})? (\d+)", RegexOptions.Multiline);
+        return match.Success ? long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
+    }
+
+    /// <summary>Polls <paramref name="probe"/> until <paramref name="done"/> (a deadline, no fixed sleeps).</summary>
+    private static async Task<T> Until<T>(Func<Task<T>> probe, Func<T, bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var value = await probe();
+            if (done(value))
+            {
+                return value;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"gave up waiting for {what}; last seen: {value}");
+            }
+
+            await Task.Delay(50, Ct);
+        }
     }
 
     private static JsonObject Comparable(JsonObject summary)

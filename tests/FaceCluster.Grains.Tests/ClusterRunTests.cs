@@ -82,6 +82,78 @@ public sealed class ClusterRunTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Guided_ranges_shrink_toward_the_end_survive_a_stopped_silo_and_give_the_same_bytes()
+    {
+        var observer = new RecordingObserver();
+        await using var harness = await ClusterHarness.StartAsync(3, _root, observer: observer);
+        var victim = harness.Cluster.Silos[2];
+        observer.Hold = (range, silo) => silo.Equals(victim.SiloAddress) && range.Stage == RunStages.Replicates;
+        var request = TestInputs.Request("out-guided", replicates: 60, rangeSize: 0);
+        var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>("guided");
+        await coordinator.Start(request);
+
+        await Poll.UntilAsync(() => observer.Held.Count > 0, "a replicate range in flight on the silo to stop");
+        await harness.Cluster.StopSiloAsync(victim);
+        var status = await Poll.FinishedAsync(harness.Client, "guided");
+
+        Assert.True(status.State == RunState.Completed, status.Error);
+        TestInputs.AssertSameTables(Expected(request), Path.Combine(_root, "out-guided"));
+        var report = await coordinator.GetReport();
+        AssertEveryRangeCountedOnce(report);
+
+        // 3 silos x 2 slots when the stage was cut: ranges of ceil(remaining / 12) replicates, 5 first, 1 at the end.
+        var replicates = report.Stages.Single(s => s.Name == RunStages.Replicates);
+        Assert.Equal(RangeSchedule.Guided(60, 6), replicates.Ranges.Select(r => (r.First, r.Count)).ToList());
+        Assert.Equal(5, replicates.RangeSize);
+        Assert.Equal(1, replicates.Ranges[^1].Count);
+        var folds = report.Stages.Single(s => s.Name == RunStages.LeaveOneOut);
+        Assert.All(folds.Ranges.SkipLast(1), r => Assert.Equal(0, r.Count % 8));
+        Assert.True(folds.Ranges[0].Count > folds.Ranges[^1].Count, string.Join(", ", folds.Ranges.Select(r => r.Count)));
+
+        // The ranges of the stopped silo went elsewhere, and every range was computed exactly once.
+        Assert.Contains(replicates.Ranges, r => r.Reassignments > 0);
+        Assert.All(observer.Computed(RunStages.Replicates).Values, count => Assert.Equal(1, count));
+        Assert.Equal(replicates.Ranges.Count, observer.Computed(RunStages.Replicates).Count);
+    }
+
+    [Fact]
+    public async Task Guided_ranges_are_kept_when_a_cluster_with_other_slots_resumes_the_run()
+    {
+        // 1 silo x 2 slots cuts 24 replicates into 6, 5, 4, 3, 2, 1, 1, 1, 1; 3 slots would cut 4, 4, 3, ...
+        var request = TestInputs.Request("out", replicates: 24, rangeSize: 0);
+        var first = new RecordingObserver { Hold = (range, _) => range.Stage == RunStages.Replicates && range.First >= 6 };
+        List<(int First, int Count)> cut;
+        await using (var harness = await ClusterHarness.StartAsync(1, _root, observer: first))
+        {
+            var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>("guided-restart");
+            await coordinator.Start(request);
+            var report = await Poll.UntilAsync(
+                () => coordinator.GetReport().AsTask(),
+                r => r.Stages.Count == 4 && r.Stages[3].CompletedUnits == 6 && first.Held.Count == 2,
+                "replicates 0-5 done (their shard checked by the coordinator) and the next two ranges held");
+            cut = report.Stages[3].Ranges.Select(r => (r.First, r.Count)).ToList();
+        }
+
+        Assert.Equal(RangeSchedule.Guided(24, 2), cut);
+        var shard = Path.Combine(_root, "runs", "guided-restart", "shards", "replicates-0000000-0000006.parquet");
+        var written = File.GetLastWriteTimeUtc(shard);
+
+        var second = new RecordingObserver();
+        await using var restarted = await ClusterHarness.StartAsync(1, _root, options => options.WorkerSlots = 3, second);
+        var status = await Poll.FinishedAsync(restarted.Client, "guided-restart");
+
+        Assert.True(status.State == RunState.Completed, status.Error);
+        TestInputs.AssertSameTables(Expected(request), Path.Combine(_root, "out"));
+        var resumed = await restarted.Client.GetGrain<IRunCoordinatorGrain>("guided-restart").GetReport();
+        AssertEveryRangeCountedOnce(resumed);
+        Assert.Equal(cut, resumed.Stages[3].Ranges.Select(r => (r.First, r.Count)).ToList());
+        Assert.DoesNotContain(0, second.Computed(RunStages.Replicates).Keys);
+        Assert.All(second.Computed(RunStages.Replicates).Values, count => Assert.Equal(1, count));
+        Assert.Equal(written, File.GetLastWriteTimeUtc(shard));
+        Assert.Equal(cut.Count, Directory.GetFiles(Path.GetDirectoryName(shard)!, "replicates-*.parquet").Length);
+    }
+
+    [Fact]
     public async Task A_silo_stopped_mid_run_loses_no_range_and_changes_no_byte()
     {
         var observer = new RecordingObserver();

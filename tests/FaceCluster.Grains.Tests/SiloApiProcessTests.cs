@@ -10,7 +10,7 @@ namespace FaceCluster.Grains.Tests;
 public sealed class SiloApiProcessTests
 {
     [Fact]
-    public async Task A_silo_with_an_api_port_serves_the_authenticated_api()
+    public async Task A_silo_with_an_api_port_serves_the_authenticated_api_and_dashboard()
     {
         var ct = TestContext.Current.CancellationToken;
         var dataRoot = Directory.CreateTempSubdirectory("facecluster-silo-api-").FullName;
@@ -53,6 +53,27 @@ public sealed class SiloApiProcessTests
             var runs = await http.SendAsync(request, ct);
             Assert.Equal(HttpStatusCode.OK, runs.StatusCode);
             Assert.Contains("\"runs\"", await runs.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+
+            // The Orleans Dashboard is on by default, behind the same tokens.
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("dashboard/", ct)).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("dashboard/DashboardCounters", ct)).StatusCode);
+            using var page = new HttpRequestMessage(HttpMethod.Get, "dashboard/");
+            page.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "silo-test-token");
+            var html = await http.SendAsync(page, ct);
+            Assert.Equal(HttpStatusCode.OK, html.StatusCode);
+            Assert.Equal("text/html", html.Content.Headers.ContentType?.MediaType);
+            await ProcessPoll.UntilAsync(
+                async () =>
+                {
+                    using var counters = new HttpRequestMessage(HttpMethod.Get, "dashboard/DashboardCounters");
+                    counters.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "silo-test-token");
+                    var response = await http.SendAsync(counters, ct);
+                    Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                    return (await response.Content.ReadAsStringAsync(ct)).Contains("\"totalActiveHostCount\":1", StringComparison.Ordinal);
+                },
+                TimeSpan.FromSeconds(60),
+                "the dashboard's counters to show the silo",
+                () => silo.Log);
             Assert.DoesNotContain("silo-test-token", silo.Log, StringComparison.Ordinal);
         }
         finally

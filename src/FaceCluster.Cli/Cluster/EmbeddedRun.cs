@@ -31,14 +31,14 @@ internal static class EmbeddedRun
     /// (or null, and no <c>FACECLUSTER_CLUSTER</c>, for an embedded one).</param>
     /// <param name="threads">Worker slots and threads (0: all cores).</param>
     /// <param name="prepare">Writes the inputs under <c>(data root, run id)</c> and returns the request.</param>
-    /// <param name="stagingFolder">Receives the output files.</param>
+    /// <param name="stagingFolder">Receives the output files; null when the run writes them where they belong itself.</param>
     /// <param name="cancellationToken">Ctrl+C: cancels the run, then throws <see cref="OperationCanceledException"/>.</param>
     public static async Task RunAsync(
         CliContext context,
         Execution execution,
         int threads,
         Func<string, string, CancellationToken, Task<RunRequest>> prepare,
-        string stagingFolder,
+        string? stagingFolder,
         CancellationToken cancellationToken)
     {
         var dataRoot = execution.DataRoot ?? (Environment.GetEnvironmentVariable(DataRootVariable) is { Length: > 0 } configured ? configured : null);
@@ -77,7 +77,7 @@ internal static class EmbeddedRun
         string address,
         string? dataRoot,
         Func<string, string, CancellationToken, Task<RunRequest>> prepare,
-        string stagingFolder,
+        string? stagingFolder,
         CancellationToken cancellationToken)
     {
         FaceClusterRedisOptions options;
@@ -126,12 +126,17 @@ internal static class EmbeddedRun
         }).ConfigureAwait(false);
         if (status.State != RunState.Completed)
         {
-            throw new InvalidOperationException($"the analysis {status.State.ToString().ToLowerInvariant()}: {status.Error}");
+            throw new InvalidOperationException($"the run {status.State.ToString().ToLowerInvariant()}: {status.Error}");
         }
     }
 
-    private static void CopyOutputs(string root, RunRequest request, string stagingFolder)
+    private static void CopyOutputs(string root, RunRequest request, string? stagingFolder)
     {
+        if (stagingFolder is null)
+        {
+            return;
+        }
+
         var output = DataRootPaths.Resolve(root, request.OutputPath);
         foreach (var file in Directory.EnumerateFiles(output))
         {

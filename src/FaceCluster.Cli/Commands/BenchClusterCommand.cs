@@ -81,7 +81,7 @@ internal static class BenchClusterCommand
         LoadingSignificance.RunReplicate(data.X, data.Y, main.Loadings, options, replicates, cancellationToken);
         var expected = (IReadOnlyList<LoadingSignificanceRow>)[];
         var direct = new List<(double Wall, double Cpu)>();
-        var clustered = new List<(double Wall, double Cpu, int Ranges, int RangeSize)>();
+        var clustered = new List<(double Wall, double Cpu, string Ranges)>();
         var identical = true;
         var root = Directory.CreateTempSubdirectory("facecluster-bench-").FullName;
         try
@@ -120,7 +120,7 @@ internal static class BenchClusterCommand
                     }
 
                     var stage = (await coordinator.GetReport().ConfigureAwait(false)).Stages.Single(s => s.Name == RunStages.Replicates);
-                    clustered.Add(((stage.FinishedAt!.Value - stage.StartedAt!.Value).TotalSeconds, cpuAtStage.Seconds, stage.Ranges.Count, stage.RangeSize));
+                    clustered.Add(((stage.FinishedAt!.Value - stage.StartedAt!.Value).TotalSeconds, cpuAtStage.Seconds, DescribeRanges(stage)));
                     var table = await ParquetTableReader.ReadAllAsync(Path.Combine(root, runId, "loading_significance.parquet"), cancellationToken).ConfigureAwait(false);
                     identical &= ((double[])table.FindColumn("p")!.Values).SequenceEqual(expected.Select(r => r.P));
                 }
@@ -144,10 +144,20 @@ internal static class BenchClusterCommand
         var clusterCpu = clustered.Min(c => c.Cpu);
         string All(IEnumerable<double> values) => string.Join(", ", values.Select(v => v.ToString("F2", CultureInfo.InvariantCulture)));
         await output.WriteLineAsync(Invariant($"replicates, PpcaAnalysis.RunReplicates   {bestDirect,8:F3} s   {replicates / bestDirect,8:F2} replicates/s   {directCpu,8:F2} CPU s   (walls: {All(direct.Select(d => d.Wall))})")).ConfigureAwait(false);
-        await output.WriteLineAsync(Invariant($"replicates, embedded cluster             {bestCluster,8:F3} s   {replicates / bestCluster,8:F2} replicates/s   {clusterCpu,8:F2} CPU s   (walls: {All(clustered.Select(c => c.Wall))}; {clustered[0].Ranges} ranges of {clustered[0].RangeSize})")).ConfigureAwait(false);
+        await output.WriteLineAsync(Invariant($"replicates, embedded cluster             {bestCluster,8:F3} s   {replicates / bestCluster,8:F2} replicates/s   {clusterCpu,8:F2} CPU s   (walls: {All(clustered.Select(c => c.Wall))}; {clustered[0].Ranges})")).ConfigureAwait(false);
         await output.WriteLineAsync(Invariant(
             $"scheduling overhead: {100 * (bestCluster - bestDirect) / bestDirect:F1}% wall, {100 * (clusterCpu - directCpu) / directCpu:F1}% CPU (target <= 5%); loading p-values identical to the direct run: {(identical ? "yes" : "NO")}")).ConfigureAwait(false);
         return ExitCodes.Success;
+    }
+
+    /// <summary>"50 ranges of 4", or for guided ranges "16 ranges of 50 down to 1".</summary>
+    internal static string DescribeRanges(StageReport stage)
+    {
+        // Fixed ranges differ at most in the last one.
+        var largest = stage.Ranges.Max(r => r.Count);
+        return stage.Ranges.SkipLast(1).All(r => r.Count == largest)
+            ? Invariant($"{stage.Ranges.Count} ranges of {largest}")
+            : Invariant($"{stage.Ranges.Count} ranges of {largest} down to {stage.Ranges.Min(r => r.Count)}");
     }
 
     /// <summary>This process's CPU seconds while the run was in one stage (seen by polling).</summary>

@@ -104,7 +104,7 @@ internal static class BenchSilosCommand
                 var stage = (await coordinator.GetReport().ConfigureAwait(false)).Stages.Single(s => s.Name == RunStages.Replicates);
                 var seconds = (stage.FinishedAt!.Value - stage.StartedAt!.Value).TotalSeconds;
                 rates.Add((count, seconds));
-                await output.WriteLineAsync(Invariant($"{count} silo process(es): replicates stage {seconds,8:F3} s   {replicates / seconds,8:F2} replicates/s   ({stage.Ranges.Count} ranges of {stage.RangeSize})")).ConfigureAwait(false);
+                await output.WriteLineAsync(Invariant($"{count} silo process(es): replicates stage {seconds,8:F3} s   {replicates / seconds,8:F2} replicates/s   ({BenchClusterCommand.DescribeRanges(stage)})")).ConfigureAwait(false);
                 using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
                 {
                     await client.StopAsync(timeout.Token).ConfigureAwait(false);

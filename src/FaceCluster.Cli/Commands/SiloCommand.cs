@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 
 namespace FaceCluster.Cli.Commands;
 
@@ -19,6 +20,8 @@ namespace FaceCluster.Cli.Commands;
 /// <c>facecluster silo</c>: one long-running silo of a cluster. Settings come from the <c>FaceCluster</c> configuration
 /// section (environment variables <c>FACECLUSTER__...</c>, for example <c>FACECLUSTER__WORKERSLOTS=4</c>), overridden
 /// by the options given; <c>FaceCluster:Membership</c> binds Orleans' <see cref="ClusterMembershipOptions"/>. Stops gracefully on SIGTERM or Ctrl+C; logs go to standard error.
+/// Every silo gets the Orleans Dashboard's silo services, and one with an API port serves the dashboard at <c>/dashboard</c>
+/// behind the API's tokens, unless <c>FaceCluster:Api:Dashboard</c> is false.
 /// </summary>
 internal static class SiloCommand
 {
@@ -94,6 +97,13 @@ internal static class SiloCommand
             problems.Add($"{Section}:AdvertisedAddress must be an IP address, got '{address}'");
         }
 
+        // The dashboard's silo side goes on every silo (the dashboard of an API silo shows them all) unless it is off.
+        var dashboard = true;
+        if (settings["Api:Dashboard"] is { } dashboardSetting && !bool.TryParse(dashboardSetting, out dashboard))
+        {
+            problems.Add($"{Section}:Api:Dashboard must be true or false, got '{dashboardSetting}'");
+        }
+
         if (!SiloRoles.IsKnown(role))
         {
             problems.Add($"{Section}:Role must be cpu or gpu, got '{role}'");
@@ -143,12 +153,16 @@ internal static class SiloCommand
             }
 
             silo.AddFaceClusterRole(role);
+            if (dashboard)
+            {
+                silo.AddDashboard();
+            }
 
             // Failure detection can be tuned per deployment (FACECLUSTER__MEMBERSHIP__PROBETIMEOUT=00:00:02, ...).
             silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration($"{Section}:Membership");
         });
         await context.Error.WriteLineAsync(
-            $"silo: {clustering} clustering{(redis is null ? string.Empty : $" on {redis.ConnectionString}")}, cluster {clusterId}, role {role}, silo port {siloPort}, gateway port {gatewayPort}, data root {dataRoot}{(servesApi ? $", HTTP API on port {apiPort}" : string.Empty)}").ConfigureAwait(false);
+            $"silo: {clustering} clustering{(redis is null ? string.Empty : $" on {redis.ConnectionString}")}, cluster {clusterId}, role {role}, silo port {siloPort}, gateway port {gatewayPort}, data root {dataRoot}{(servesApi ? $", HTTP API on port {apiPort}{(dashboard ? " with the dashboard at /dashboard" : string.Empty)}" : string.Empty)}").ConfigureAwait(false);
         if (builder is WebApplicationBuilder web)
         {
             web.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(apiPort));

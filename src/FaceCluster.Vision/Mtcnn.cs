@@ -1,0 +1,494 @@
+using FaceCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FaceCluster.Vision;
+
+/// <summary>
+/// MTCNN face detection (Zhang et al. 2016) as facenet-pytorch's <c>detect_face</c>, on TorchSharp, batched.
+/// </summary>
+/// <remarks>
+/// <para>The algorithm, step for step as facenet-pytorch (models/utils/detect_face.py):</para>
+/// <list type="number">
+/// <item>Pyramid: scales <c>m * factor^k</c> with <c>m = 12 / MinFaceSize</c> while <c>min(h, w) * scale &gt;= 12</c>;
+/// each level is the image resized to <c>(int(h * scale + 1), int(w * scale + 1))</c> with area interpolation
+/// (PyTorch's <c>interpolate(mode="area")</c>, computed here from a summed-area table, bit for bit) and normalised
+/// <c>(x - 127.5) * 0.0078125</c>.</item>
+/// <item>PNet on every level; cells with face probability <c>&gt;= Thresholds[0]</c> become boxes
+/// <c>floor((2 * cell + 1) / scale)</c> to <c>floor((2 * cell + 12) / scale)</c>; NMS 0.5 (IoU) per level, then
+/// NMS 0.7 across levels; box regression with the box's width and height; squaring (<c>rerec</c>).</item>
+/// <item>RNet on 24 x 24 area-resampled crops of the boxes (<c>pad</c>: truncated to integers, clamped to the image);
+/// probability <c>&gt; Thresholds[1]</c>; NMS 0.7; regression with width + 1 (<c>bbreg</c>); squaring.</item>
+/// <item>ONet on 48 x 48 crops; probability <c>&gt; Thresholds[2]</c>; landmarks
+/// <c>(w + 1) * p + x1 - 1</c> from the box before regression; regression; NMS 0.7 with the overlap over the smaller
+/// box ('Min').</item>
+/// </list>
+/// <para>Differences from facenet-pytorch, none of which changes a detection of an image taken alone: images of
+/// different sizes may share a call (they are grouped by size for PNet); NMS runs per image rather than with
+/// torchvision's coordinate-offset trick (so a face never depends on the other images of the batch) and breaks ties
+/// of equal scores by candidate order (deterministic); a box lying wholly outside the image is dropped instead of
+/// misaligning the crops that follow it (a facenet-pytorch bug). Coordinates and regressions are computed in float as
+/// there.</para>
+/// <para>One instance may serve concurrent calls: the networks are only read, and each call uses its own tensors.</para>
+/// </remarks>
+public sealed class Mtcnn : IDisposable
+{
+    /// <summary>The file names of the three networks' weights in a model folder.</summary>
+    public static readonly IReadOnlyList<string> WeightFiles = ["pnet.pt", "rnet.pt", "onet.pt"];
+
+    /// <summary>Images of one size run through PNet together, at most this many at a time.</summary>
+    private const int ImageBatch = 8;
+
+    private readonly PNet _pnet;
+    private readonly RNet _rnet;
+    private readonly ONet _onet;
+    private readonly float[] _thresholds;
+    private bool _disposed;
+
+    private Mtcnn(PNet pnet, RNet rnet, ONet onet, MtcnnOptions options)
+    {
+        Options = options;
+        Device = TorchRuntime.SelectDevice(options.Device);
+        _thresholds = [.. options.Thresholds];
+        _pnet = pnet;
+        _rnet = rnet;
+        _onet = onet;
+        foreach (var module in new nn.Module[] { pnet, rnet, onet })
+        {
+            module.to(Device);
+            module.eval();
+        }
+    }
+
+    /// <summary>The options it was made with.</summary>
+    public MtcnnOptions Options { get; }
+
+    /// <summary>Where the networks run.</summary>
+    public Device Device { get; }
+
+    /// <summary>
+    /// Loads facenet-pytorch's weights (<c>pnet.pt</c>, <c>rnet.pt</c>, <c>onet.pt</c>, PyTorch state dicts in either
+    /// serialisation) from <paramref name="modelDirectory"/>, strictly: every key and shape must match.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options are invalid, or the device is not available.</exception>
+    /// <exception cref="FileNotFoundException">A weight file is missing; the message names the folder.</exception>
+    public static Mtcnn Load(string modelDirectory, MtcnnOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(modelDirectory);
+        options ??= new MtcnnOptions();
+        options.ThrowIfInvalid();
+        foreach (var name in WeightFiles)
+        {
+            if (!File.Exists(Path.Combine(modelDirectory, name)))
+            {
+                throw new FileNotFoundException(
+                    $"MTCNN weights not found: {Path.Combine(modelDirectory, name)} (the folder needs {string.Join(", ", WeightFiles)}; see {MtcnnModels.DirectoryVariable})",
+                    Path.Combine(modelDirectory, name));
+            }
+        }
+
+        TorchRuntime.Initialize();
+        var pnet = new PNet();
+        var rnet = new RNet();
+        var onet = new ONet();
+        try
+        {
+            MtcnnWeights.Load(pnet, Path.Combine(modelDirectory, WeightFiles[0]));
+            MtcnnWeights.Load(rnet, Path.Combine(modelDirectory, WeightFiles[1]));
+            MtcnnWeights.Load(onet, Path.Combine(modelDirectory, WeightFiles[2]));
+            return new Mtcnn(pnet, rnet, onet, options);
+        }
+        catch
+        {
+            pnet.Dispose();
+            rnet.Dispose();
+            onet.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A detector over networks the caller made (for example with weights loaded another way); it takes ownership
+    /// of them, moves them to the options' device and puts them in evaluation mode.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options are invalid, or the device is not available.</exception>
+    public static Mtcnn Create(PNet pnet, RNet rnet, ONet onet, MtcnnOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(pnet);
+        ArgumentNullException.ThrowIfNull(rnet);
+        ArgumentNullException.ThrowIfNull(onet);
+        options ??= new MtcnnOptions();
+        options.ThrowIfInvalid();
+        return new Mtcnn(pnet, rnet, onet, options);
+    }
+
+    /// <summary>The faces in one image, most probable first; see <see cref="Detect(IReadOnlyList{RgbImage})"/>.</summary>
+    public IReadOnlyList<FaceDetection> Detect(RgbImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return Detect([image])[0];
+    }
+
+    /// <summary>
+    /// The faces in each image (one list per image, in order, most probable first; empty when none is found).
+    /// Images may differ in size.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<FaceDetection>> Detect(IReadOnlyList<RgbImage> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var results = new IReadOnlyList<FaceDetection>[images.Count];
+        using var noGrad = no_grad();
+        foreach (var group in Enumerable.Range(0, images.Count).GroupBy(i => (images[i].Width, images[i].Height)))
+        {
+            foreach (var chunk in group.Chunk(ImageBatch))
+            {
+                var found = DetectSameSize([.. chunk.Select(i => images[i])]);
+                for (var k = 0; k < chunk.Length; k++)
+                {
+                    results[chunk[k]] = found[k];
+                }
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>The face <see cref="MtcnnOptions.Selection"/> keeps: the most probable or the largest; null when there is none.</summary>
+    public FaceDetection? SelectFace(IReadOnlyList<FaceDetection> faces) => SelectFace(faces, Options.Selection);
+
+    /// <summary>The face <paramref name="selection"/> keeps; ties go to the earlier face; null when there is none.</summary>
+    public static FaceDetection? SelectFace(IReadOnlyList<FaceDetection> faces, FaceSelection selection)
+    {
+        ArgumentNullException.ThrowIfNull(faces);
+        FaceDetection? best = null;
+        foreach (var face in faces)
+        {
+            if (best is null || (selection == FaceSelection.Largest ? face.Box.Area > best.Box.Area : face.Probability > best.Probability))
+            {
+                best = face;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>The pyramid scales facenet-pytorch uses for an image of this size.</summary>
+    public static IReadOnlyList<double> PyramidScales(int width, int height, int minFaceSize, double factor)
+    {
+        var scales = new List<double>();
+        var scale = 12.0 / minFaceSize;
+        var minLength = Math.Min(height, width) * scale;
+        while (minLength >= 12)
+        {
+            scales.Add(scale);
+            scale *= factor;
+            minLength *= factor;
+        }
+
+        return scales;
+    }
+
+    /// <summary>Releases the networks.</summary>
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _pnet.Dispose();
+            _rnet.Dispose();
+            _onet.Dispose();
+        }
+    }
+
+    private List<FaceDetection>[] DetectSameSize(RgbImage[] batch)
+    {
+        var count = batch.Length;
+        var integrals = new IntegralImage[count];
+        try
+        {
+            Parallel.For(0, count, b => integrals[b] = new IntegralImage(batch[b]));
+            var proposals = ProposeBoxes(integrals);
+            var refined = Refine(integrals, proposals);
+            return Output(integrals, refined);
+        }
+        finally
+        {
+            foreach (var integral in integrals)
+            {
+                integral?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Stage 1: PNet over the pyramid; returns per image the squared, regressed boxes.</summary>
+    private List<Candidate>[] ProposeBoxes(IntegralImage[] integrals)
+    {
+        var count = integrals.Length;
+        var width = integrals[0].Width;
+        var height = integrals[0].Height;
+        var perImage = new List<ProposalBox>[count];
+        for (var b = 0; b < count; b++)
+        {
+            perImage[b] = [];
+        }
+
+        foreach (var scale in PyramidScales(width, height, Options.MinFaceSize, Options.ScaleFactor))
+        {
+            var levelHeight = (int)((height * scale) + 1);
+            var levelWidth = (int)((width * scale) + 1);
+            var plane = 3 * levelHeight * levelWidth;
+            var input = new float[count * plane];
+            Parallel.For(0, count, b => integrals[b].ResampleNormalized(0, 0, width, height, levelHeight, levelWidth, input.AsSpan(b * plane, plane)));
+
+            float[] probabilities, regression;
+            int outHeight, outWidth;
+            using (NewDisposeScope())
+            {
+                var x = tensor(input, [count, 3, levelHeight, levelWidth]).to(Device);
+                var (reg, prob) = _pnet.call(x);
+                outHeight = (int)prob.shape[2];
+                outWidth = (int)prob.shape[3];
+                probabilities = prob.select(1, 1).contiguous().cpu().data<float>().ToArray();
+                regression = reg.contiguous().cpu().data<float>().ToArray();
+            }
+
+            var cells = outHeight * outWidth;
+            var threshold = _thresholds[0];
+            var fscale = (float)scale;
+            for (var b = 0; b < count; b++)
+            {
+                var level = new List<ProposalBox>();
+                for (var cell = 0; cell < cells; cell++)
+                {
+                    var p = probabilities[(b * cells) + cell];
+                    if (!(p >= threshold))
+                    {
+                        continue;
+                    }
+
+                    float cy = cell / outWidth, cx = cell % outWidth;
+                    var r = (b * 4 * cells) + cell;
+                    level.Add(new ProposalBox(
+                        new Candidate(
+                            MathF.Floor(((2 * cx) + 1) / fscale),
+                            MathF.Floor(((2 * cy) + 1) / fscale),
+                            MathF.Floor(((2 * cx) + 12) / fscale),
+                            MathF.Floor(((2 * cy) + 12) / fscale),
+                            p),
+                        regression[r], regression[r + cells], regression[r + (2 * cells)], regression[r + (3 * cells)]));
+                }
+
+                foreach (var k in Nms.Union(Boxes(level), 0.5))
+                {
+                    perImage[b].Add(level[k]);
+                }
+            }
+        }
+
+        var result = new List<Candidate>[count];
+        for (var b = 0; b < count; b++)
+        {
+            var all = perImage[b];
+            var kept = new List<Candidate>();
+            foreach (var k in Nms.Union(Boxes(all), 0.7))
+            {
+                var (box, r0, r1, r2, r3) = all[k];
+                var w = box.X2 - box.X1;
+                var h = box.Y2 - box.Y1;
+                kept.Add(Rerec(new Candidate(box.X1 + (r0 * w), box.Y1 + (r1 * h), box.X2 + (r2 * w), box.Y2 + (r3 * h), box.Score)));
+            }
+
+            result[b] = kept;
+        }
+
+        return result;
+    }
+
+    /// <summary>Stage 2: RNet on 24 x 24 crops.</summary>
+    private List<Candidate>[] Refine(IntegralImage[] integrals, List<Candidate>[] proposals)
+    {
+        var (owners, boxes, input) = Crops(integrals, proposals, 24);
+        var n = boxes.Count;
+        var regression = new float[n * 4];
+        var scores = new float[n];
+        RunInChunks(n, 3 * 24 * 24, input, (x, start, length) =>
+        {
+            var (reg, prob) = _rnet.call(x);
+            Copy(reg, regression.AsSpan(start * 4, length * 4));
+            Copy(prob.select(1, 1).contiguous(), scores.AsSpan(start, length));
+        });
+
+        var result = new List<Candidate>[integrals.Length];
+        for (var b = 0; b < integrals.Length; b++)
+        {
+            var passed = new List<int>();
+            for (var k = 0; k < n; k++)
+            {
+                if (owners[k] == b && scores[k] > _thresholds[1])
+                {
+                    passed.Add(k);
+                }
+            }
+
+            var candidates = passed.Select(k => boxes[k] with { Score = scores[k] }).ToArray();
+            var kept = new List<Candidate>();
+            foreach (var i in Nms.Union(candidates, 0.7))
+            {
+                var k = passed[i];
+                kept.Add(Rerec(BoxRegression(candidates[i], regression.AsSpan(k * 4, 4))));
+            }
+
+            result[b] = kept;
+        }
+
+        return result;
+    }
+
+    /// <summary>Stage 3: ONet on 48 x 48 crops, landmarks, the final 'Min' NMS.</summary>
+    private List<FaceDetection>[] Output(IntegralImage[] integrals, List<Candidate>[] refined)
+    {
+        var (owners, boxes, input) = Crops(integrals, refined, 48);
+        var n = boxes.Count;
+        var regression = new float[n * 4];
+        var landmarks = new float[n * 10];
+        var scores = new float[n];
+        RunInChunks(n, 3 * 48 * 48, input, (x, start, length) =>
+        {
+            var (reg, marks, prob) = _onet.call(x);
+            Copy(reg, regression.AsSpan(start * 4, length * 4));
+            Copy(marks, landmarks.AsSpan(start * 10, length * 10));
+            Copy(prob.select(1, 1).contiguous(), scores.AsSpan(start, length));
+        });
+
+        var result = new List<FaceDetection>[integrals.Length];
+        for (var b = 0; b < integrals.Length; b++)
+        {
+            var passed = new List<int>();
+            for (var k = 0; k < n; k++)
+            {
+                if (owners[k] == b && scores[k] > _thresholds[2])
+                {
+                    passed.Add(k);
+                }
+            }
+
+            var regressed = new Candidate[passed.Count];
+            var points = new FacePoint[passed.Count][];
+            for (var i = 0; i < passed.Count; i++)
+            {
+                var k = passed[i];
+                var box = boxes[k] with { Score = scores[k] };
+                var w = box.X2 - box.X1 + 1;
+                var h = box.Y2 - box.Y1 + 1;
+                points[i] = new FacePoint[FaceDetection.LandmarkCount];
+                for (var j = 0; j < FaceDetection.LandmarkCount; j++)
+                {
+                    points[i][j] = new FacePoint((w * landmarks[(k * 10) + j]) + box.X1 - 1, (h * landmarks[(k * 10) + 5 + j]) + box.Y1 - 1);
+                }
+
+                regressed[i] = BoxRegression(box, regression.AsSpan(k * 4, 4));
+            }
+
+            var faces = new List<FaceDetection>();
+            foreach (var i in Nms.Minimum(regressed, 0.7))
+            {
+                var box = regressed[i];
+                faces.Add(new FaceDetection(new FaceBox(box.X1, box.Y1, box.X2, box.Y2), box.Score, points[i]));
+            }
+
+            // NMS returns them best first; a stable sort keeps that order for equal probabilities.
+            result[b] = [.. faces.OrderByDescending(f => f.Probability)];
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// facenet-pytorch's <c>pad</c> and crop: each box truncated to integers, clamped to the image, cut out and
+    /// area-resampled to <paramref name="size"/> squared. Boxes wholly outside the image are left out.
+    /// </summary>
+    private static (List<int> Owners, List<Candidate> Boxes, float[] Input) Crops(IntegralImage[] integrals, List<Candidate>[] perImage, int size)
+    {
+        var owners = new List<int>();
+        var boxes = new List<Candidate>();
+        var regions = new List<(int X0, int Y0, int Width, int Height)>();
+        for (var b = 0; b < perImage.Length; b++)
+        {
+            var width = integrals[b].Width;
+            var height = integrals[b].Height;
+            foreach (var box in perImage[b])
+            {
+                var x = Math.Max((int)box.X1, 1);
+                var y = Math.Max((int)box.Y1, 1);
+                var ex = Math.Min((int)box.X2, width);
+                var ey = Math.Min((int)box.Y2, height);
+                if (ex > x - 1 && ey > y - 1)
+                {
+                    owners.Add(b);
+                    boxes.Add(box);
+                    regions.Add((x - 1, y - 1, ex - (x - 1), ey - (y - 1)));
+                }
+            }
+        }
+
+        var plane = 3 * size * size;
+        var input = new float[regions.Count * plane];
+        Parallel.For(0, regions.Count, k =>
+        {
+            var (x0, y0, w, h) = regions[k];
+            integrals[owners[k]].ResampleNormalized(x0, y0, w, h, size, size, input.AsSpan(k * plane, plane));
+        });
+        return (owners, boxes, input);
+    }
+
+    private void RunInChunks(int count, int plane, float[] input, Action<Tensor, int, int> run)
+    {
+        for (var start = 0; start < count; start += Options.MaxNetworkBatch)
+        {
+            var length = Math.Min(Options.MaxNetworkBatch, count - start);
+            var side = (long)Math.Sqrt(plane / 3);
+            using var scope = NewDisposeScope();
+            var x = tensor(input.AsSpan(start * plane, length * plane).ToArray(), [length, 3, side, side]).to(Device);
+            run(x, start, length);
+        }
+    }
+
+    private static void Copy(Tensor source, Span<float> destination)
+    {
+        var values = source.cpu().data<float>();
+        if (values.Count != destination.Length)
+        {
+            throw new InvalidOperationException($"expected {destination.Length} values from the network, got {values.Count}");
+        }
+
+        var i = 0;
+        foreach (var value in values)
+        {
+            destination[i++] = value;
+        }
+    }
+
+    private static Candidate[] Boxes(List<ProposalBox> boxes) => [.. boxes.Select(p => p.Box)];
+
+    /// <summary>facenet-pytorch's <c>rerec</c>: the square of side max(w, h) centred on the box.</summary>
+    private static Candidate Rerec(Candidate box)
+    {
+        var h = box.Y2 - box.Y1;
+        var w = box.X2 - box.X1;
+        var l = Math.Max(w, h);
+        var x1 = box.X1 + (w * 0.5f) - (l * 0.5f);
+        var y1 = box.Y1 + (h * 0.5f) - (l * 0.5f);
+        return new Candidate(x1, y1, x1 + l, y1 + l, box.Score);
+    }
+
+    /// <summary>facenet-pytorch's <c>bbreg</c>: offsets in units of the box's width and height plus one.</summary>
+    private static Candidate BoxRegression(Candidate box, ReadOnlySpan<float> reg)
+    {
+        var w = box.X2 - box.X1 + 1;
+        var h = box.Y2 - box.Y1 + 1;
+        return new Candidate(box.X1 + (reg[0] * w), box.Y1 + (reg[1] * h), box.X2 + (reg[2] * w), box.Y2 + (reg[3] * h), box.Score);
+    }
+
+    private readonly record struct ProposalBox(Candidate Box, float R0, float R1, float R2, float R3);
+}

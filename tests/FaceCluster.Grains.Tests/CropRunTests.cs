@@ -1,0 +1,154 @@
+using System.Text.Json;
+using FaceCluster.Studies;
+using FaceCluster.Studies.Crops;
+using FaceCluster.Synthetic;
+
+namespace FaceCluster.Grains.Tests;
+
+/// <summary>Crop runs on real silos with the real MTCNN weights, on a rendered synthetic study with damaged files planted.</summary>
+public sealed class CropRunTests : IAsyncLifetime
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("facecluster-crop-tests-").FullName;
+    private StudyImageTable _images = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static CropSettings Settings => new(ShardSize: 8, BatchSize: 4);
+
+    private string Study => Path.Combine(_root, "study");
+
+    public async ValueTask InitializeAsync()
+    {
+        var options = new SyntheticStudyOptions { Seeds = 4, MimicsPerSeed = 6, Seed = 11, Threads = 2 };
+        await SyntheticStudyGenerator.GenerateAsync(SyntheticStudy.Create(options), Study, overwrite: false, cancellationToken: Ct);
+        _images = await StudyImageTable.ReadAsync(Path.Combine(Study, "images.parquet"), Ct);
+
+        // Damage three mimics: a truncated JPEG, a text file under an image name, and a missing file.
+        var mimics = _images.Images.Where(i => i.IsMimic).ToArray();
+        var truncated = Path.Combine(Study, mimics[1].Path!);
+        var bytes = await File.ReadAllBytesAsync(truncated, Ct);
+        await File.WriteAllBytesAsync(truncated, bytes.AsSpan(0, bytes.Length / 3).ToArray(), Ct);
+        await File.WriteAllTextAsync(Path.Combine(Study, mimics[5].Path!), "not an image\n", Ct);
+        File.Delete(Path.Combine(Study, mimics[9].Path!));
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Directory.Delete(_root, recursive: true);
+        return ValueTask.CompletedTask;
+    }
+
+    internal static string SharedModels()
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "FaceCluster.sln")))
+        {
+            folder = folder.Parent;
+        }
+
+        return Path.GetFullPath(Path.Combine(folder!.FullName, "..", "shared", "models", "mtcnn"));
+    }
+
+    private static void WithModels(FaceClusterClusterOptions options) => options.MtcnnModels = SharedModels();
+
+    private static RunRequest Request(string output, CropSettings? settings = null) =>
+        new(AnalysisKind.Crop, null, "study", output, Crop: settings ?? Settings);
+
+    private async Task<List<FaceCropRecord>> ReadAllAsync(string output)
+    {
+        var records = new List<FaceCropRecord>();
+        await foreach (var record in CropSet.Open(Path.Combine(_root, output)).ReadAllAsync(Ct))
+        {
+            records.Add(record);
+        }
+
+        return records;
+    }
+
+    [Fact]
+    public async Task One_and_three_silos_crop_the_same_faces_and_record_damaged_files()
+    {
+        var outputs = new List<List<FaceCropRecord>>();
+        foreach (short silos in new short[] { 1, 3 })
+        {
+            await using var harness = await ClusterHarness.StartAsync(silos, _root, WithModels);
+            var output = $"crops-{silos}";
+            await harness.Client.GetGrain<IRunCoordinatorGrain>($"crop-{silos}").Start(Request(output));
+            var status = await Poll.FinishedAsync(harness.Client, $"crop-{silos}", TimeSpan.FromMinutes(4));
+            Assert.True(status.State == RunState.Completed, status.Error);
+            var report = await harness.Client.GetGrain<IRunCoordinatorGrain>($"crop-{silos}").GetReport();
+            Assert.Equal([RunStages.Prepare, RunStages.Crop, RunStages.Aggregate], report.Stages.Select(s => s.Name));
+            Assert.Equal(4, report.Stages[1].Ranges.Count);
+            outputs.Add(await ReadAllAsync(output));
+        }
+
+        var records = outputs[0];
+        Assert.Equal(_images.Images.Select(i => i.ImageId), records.Select(r => r.ImageId));
+        for (var i = 0; i < records.Count; i++)
+        {
+            Assert.Equal(records[i] with { Landmarks = null, Pixels = null }, outputs[1][i] with { Landmarks = null, Pixels = null });
+            Assert.Equal(records[i].Pixels, outputs[1][i].Pixels);
+        }
+
+        var mimics = _images.Images.Where(i => i.IsMimic).ToArray();
+        Assert.Equal(CropStatus.Corrupt, records.Single(r => r.ImageId == mimics[1].ImageId).Status);
+        Assert.Equal(CropStatus.Unsupported, records.Single(r => r.ImageId == mimics[5].ImageId).Status);
+        Assert.Equal(CropStatus.Unreadable, records.Single(r => r.ImageId == mimics[9].ImageId).Status);
+
+        // The generator promises faces MTCNN finds: at least 95% of intact images, each at the table's box.
+        var intact = records.Where(r => r.Status is not (CropStatus.Corrupt or CropStatus.Unsupported or CropStatus.Unreadable)).ToArray();
+        var found = 0;
+        foreach (var record in intact.Where(r => r.Status == CropStatus.Ok))
+        {
+            var truth = _images.Images.Single(i => i.ImageId == record.ImageId).Face!.Value;
+            var box = record.Box!.Value;
+            var iou = new Vision.FaceBox(box.X1, box.Y1, box.X2, box.Y2)
+                .IntersectionOverUnion(new Vision.FaceBox((float)truth.X1, (float)truth.Y1, (float)truth.X2, (float)truth.Y2));
+            found += iou >= 0.5 ? 1 : 0;
+            Assert.Equal(160 * 160 * 3, record.Pixels!.Length);
+            Assert.Equal(10, record.Landmarks!.Length);
+        }
+
+        Assert.True(found >= 0.95 * intact.Length, $"{found} of {intact.Length} intact images had a face found at the table's box");
+
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_root, "crops-1", "summary.json"), Ct));
+        Assert.Equal(records.Count, summary.RootElement.GetProperty("images").GetInt32());
+        Assert.Equal(records.Count(r => r.Status == CropStatus.Ok), summary.RootElement.GetProperty("detected").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_run_stopped_mid_way_resumes_into_the_same_folder_without_redoing_finished_shards()
+    {
+        var observer = new RecordingObserver { Hold = (range, _) => range.Stage == RunStages.Crop && range.First >= 8 };
+        var firstShard = Path.Combine(_root, "crops", CropSet.ShardFolderName, CropShard.FileName(0, 8));
+        await using (var harness = await ClusterHarness.StartAsync(1, _root, WithModels, observer))
+        {
+            await harness.Client.GetGrain<IRunCoordinatorGrain>("first").Start(Request("crops"));
+            await Poll.UntilAsync(() => File.Exists(firstShard) && observer.Held.Count > 0, "the first shard and a held range", TimeSpan.FromMinutes(3));
+        }
+
+        var written = File.GetLastWriteTimeUtc(firstShard);
+        var again = new RecordingObserver();
+        await using (var harness = await ClusterHarness.StartAsync(1, _root, WithModels, again))
+        {
+            await harness.Client.GetGrain<IRunCoordinatorGrain>("second").Start(Request("crops"));
+            var status = await Poll.FinishedAsync(harness.Client, "second", TimeSpan.FromMinutes(3));
+            Assert.True(status.State == RunState.Completed, status.Error);
+
+            // The interrupted run resumes from its persisted state too; both only add the missing shards.
+            var resumed = await Poll.FinishedAsync(harness.Client, "first", TimeSpan.FromMinutes(3));
+            Assert.True(resumed.State == RunState.Completed, resumed.Error);
+
+            // A settings change into the same folder is refused, naming the manifest.
+            await harness.Client.GetGrain<IRunCoordinatorGrain>("third").Start(Request("crops", Settings with { Margin = 20 }));
+            var refused = await Poll.FinishedAsync(harness.Client, "third");
+            Assert.Equal(RunState.Failed, refused.State);
+            Assert.Contains(CropSetManifest.FileName, refused.Error, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(written, File.GetLastWriteTimeUtc(firstShard));
+        Assert.DoesNotContain(0, again.Computed(RunStages.Crop).Keys);
+        Assert.True(CropSet.Open(Path.Combine(_root, "crops")).IsComplete);
+        Assert.Equal(_images.Images.Count, (await ReadAllAsync("crops")).Count);
+    }
+}
