@@ -23,6 +23,12 @@ public sealed class FaceClusterClusterOptions
     /// <summary>Ranges the coordinator hands a silo beyond its slots, so that a slot never waits for the next assignment.</summary>
     public int PrefetchRangesPerSilo { get; set; } = 1;
 
+    /// <summary>
+    /// The largest replicate range the coordinator cuts when a request leaves the range size to it (guided ranges start at
+    /// <c>R / (2 x slots)</c> replicates, at most this many): what a lost silo costs, and how long the first shard takes.
+    /// </summary>
+    public int MaxReplicatesPerRange { get; set; } = 16;
+
     /// <summary>A range running longer than this is taken as lost, counted as a failure and reassigned.</summary>
     public TimeSpan RangeTimeout { get; set; } = TimeSpan.FromHours(2);
 
@@ -68,6 +74,11 @@ public sealed class FaceClusterClusterOptions
         if (PrefetchRangesPerSilo < 0)
         {
             errors.Add($"{SectionName}:{nameof(PrefetchRangesPerSilo)} must be 0 or more, got {PrefetchRangesPerSilo}");
+        }
+
+        if (MaxReplicatesPerRange < 1)
+        {
+            errors.Add($"{SectionName}:{nameof(MaxReplicatesPerRange)} must be at least 1, got {MaxReplicatesPerRange}");
         }
 
         if (RangeTimeout <= TimeSpan.Zero)

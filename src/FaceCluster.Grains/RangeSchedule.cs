@@ -3,8 +3,9 @@ namespace FaceCluster.Grains;
 /// <summary>
 /// How a stage of <c>units</c> units is cut into contiguous ranges. A request's explicit range size gives fixed ranges;
 /// otherwise the schedule is guided: each range takes <c>ceil(remaining / (2 x slots))</c> units (rounded up to whole
-/// granules, never below the minimum), so the first ranges are large (few shards, few reports) and the last ones small
-/// (the cluster's slots finish together instead of one slot computing the last large range alone).
+/// granules, never below the minimum nor above the maximum), so the first ranges are large (few shards, few reports) and
+/// the last ones small (the cluster's slots finish together instead of one slot computing the last large range alone).
+/// The maximum bounds what a lost silo costs and how long progress waits for the first shard.
 /// </summary>
 /// <remarks>
 /// The ranges are fixed when the stage is scheduled and persisted with it, so a present shard still names a finished
@@ -35,20 +36,22 @@ public static class RangeSchedule
     /// <param name="slots">Worker slots of the cluster (at least 1).</param>
     /// <param name="minimum">The smallest range (the last range may be shorter when fewer units remain).</param>
     /// <param name="granule">Range sizes are whole multiples of this (for example the 8-fold batches of the fast leave-one-out).</param>
-    public static IReadOnlyList<(int First, int Count)> Guided(int units, int slots, int minimum = 1, int granule = 1)
+    /// <param name="maximum">The largest range (at least <paramref name="minimum"/>; a whole number of granules is best).</param>
+    public static IReadOnlyList<(int First, int Count)> Guided(int units, int slots, int minimum = 1, int granule = 1, int maximum = int.MaxValue)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(units);
         ArgumentOutOfRangeException.ThrowIfLessThan(slots, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(minimum, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(granule, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maximum, minimum);
         var ranges = new List<(int, int)>();
         var divisor = (long)SlotsDivisor * slots;
         for (var first = 0; first < units;)
         {
             var remaining = units - first;
             var size = (int)((remaining + divisor - 1) / divisor);
-            size = Math.Max(size, minimum);
-            size = (int)Math.Min((size + (long)granule - 1) / granule * granule, remaining);
+            size = Math.Clamp(size, minimum, maximum);
+            size = (int)Math.Min(Math.Min((size + (long)granule - 1) / granule * granule, maximum), remaining);
             ranges.Add((first, size));
             first += size;
         }

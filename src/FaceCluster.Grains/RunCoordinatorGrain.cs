@@ -644,17 +644,26 @@ public sealed partial class RunCoordinatorGrain(
         AddStage(RunStages.Aggregate, 1, RangeSchedule.Fixed(1, 1));
     }
 
-    /// <summary>The request's fixed range size, or guided ranges in whole batches of the fast method's 8 folds.</summary>
-    private IReadOnlyList<(int First, int Count)> FoldRanges(RunRequest request, int stimuli) =>
-        request.RangeSize > 0
-            ? RangeSchedule.Fixed(stimuli, request.RangeSize)
-            : RangeSchedule.Guided(stimuli, ClusterSlots(), minimum: FoldBatch, granule: FoldBatch);
+    /// <summary>
+    /// The request's fixed range size, or guided ranges in whole batches of the fast method's 8 folds, at most about a
+    /// 32nd of the folds (so progress moves in steps of about 3% at the most).
+    /// </summary>
+    private IReadOnlyList<(int First, int Count)> FoldRanges(RunRequest request, int stimuli)
+    {
+        if (request.RangeSize > 0)
+        {
+            return RangeSchedule.Fixed(stimuli, request.RangeSize);
+        }
 
-    /// <summary>The request's fixed range size, or guided ranges down to one replicate.</summary>
+        var largest = Math.Max(FoldBatch, ((stimuli + 31) / 32 + FoldBatch - 1) / FoldBatch * FoldBatch);
+        return RangeSchedule.Guided(stimuli, ClusterSlots(), minimum: FoldBatch, granule: FoldBatch, maximum: largest);
+    }
+
+    /// <summary>The request's fixed range size, or guided ranges from at most <see cref="FaceClusterClusterOptions.MaxReplicatesPerRange"/> down to one replicate.</summary>
     private IReadOnlyList<(int First, int Count)> ReplicateRanges(RunRequest request) =>
         request.RangeSize > 0
             ? RangeSchedule.Fixed(request.Replicates, request.RangeSize)
-            : RangeSchedule.Guided(request.Replicates, ClusterSlots());
+            : RangeSchedule.Guided(request.Replicates, ClusterSlots(), maximum: _options.MaxReplicatesPerRange);
 
     /// <summary>Worker slots of the active silos now (learned from their answers, else this silo's setting).</summary>
     private int ClusterSlots()

@@ -106,9 +106,9 @@ public sealed class ClusterRunTests : IAsyncLifetime
         Assert.Equal(RangeSchedule.Guided(60, 6), replicates.Ranges.Select(r => (r.First, r.Count)).ToList());
         Assert.Equal(5, replicates.RangeSize);
         Assert.Equal(1, replicates.Ranges[^1].Count);
-        var folds = report.Stages.Single(s => s.Name == RunStages.LeaveOneOut);
-        Assert.All(folds.Ranges.SkipLast(1), r => Assert.Equal(0, r.Count % 8));
-        Assert.True(folds.Ranges[0].Count > folds.Ranges[^1].Count, string.Join(", ", folds.Ranges.Select(r => r.Count)));
+        var folds = report.Stages.Single(s => s.Name == RunStages.LeaveOneOut).Ranges;
+        Assert.All(folds.SkipLast(1), r => Assert.Equal(0, r.Count % 8));
+        Assert.All(folds.Skip(1), r => Assert.True(r.Count <= folds[0].Count, string.Join(", ", folds.Select(f => f.Count))));
 
         // The ranges of the stopped silo went elsewhere, and every range was computed exactly once.
         Assert.Contains(replicates.Ranges, r => r.Reassignments > 0);

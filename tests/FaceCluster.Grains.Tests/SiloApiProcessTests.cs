@@ -26,6 +26,7 @@ public sealed class SiloApiProcessTests
         }
 
         info.Environment["FACECLUSTER_API_TOKENS"] = "silo-test-token";
+        info.Environment["FACECLUSTER__TELEMETRY__ACTIVERUNSINTERVAL"] = "00:00:00.500";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         using var silo = new SiloProcess(Process.Start(info)!, 0);
         try
@@ -73,6 +74,13 @@ public sealed class SiloApiProcessTests
                 },
                 TimeSpan.FromSeconds(60),
                 "the dashboard's counters to show the silo",
+                () => silo.Log);
+
+            // Metrics need no token; the active-runs gauge reads the run registry through the silo (no run yet).
+            await ProcessPoll.UntilAsync(
+                async () => (await http.GetStringAsync("metrics", ct)).Split('\n').Any(line => line.StartsWith("facecluster_runs_active", StringComparison.Ordinal) && line.Split(' ')[1] == "0"),
+                TimeSpan.FromSeconds(60),
+                "facecluster_runs_active 0 at /metrics",
                 () => silo.Log);
             Assert.DoesNotContain("silo-test-token", silo.Log, StringComparison.Ordinal);
         }

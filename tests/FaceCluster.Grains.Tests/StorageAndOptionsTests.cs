@@ -65,16 +65,18 @@ public sealed class StorageAndOptionsTests : IDisposable
             WorkerSlots = -1,
             RangeTimeout = TimeSpan.Zero,
             MaxRangeFailures = 0,
+            MaxReplicatesPerRange = 0,
             DispatchTimeout = TimeSpan.FromMinutes(1),
             WakeInterval = TimeSpan.Zero,
         };
         var result = new FaceClusterClusterOptionsValidator().Validate(null, options);
         Assert.True(result.Failed);
         var failures = result.Failures!.ToList();
-        Assert.Equal(6, failures.Count);
+        Assert.Equal(7, failures.Count);
         Assert.Contains(failures, f => f.Contains("DataRoot must be an absolute path", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.Contains("WorkerSlots", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.Contains("MaxRangeFailures must be at least 1", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("FaceCluster:MaxReplicatesPerRange must be at least 1", StringComparison.Ordinal));
         Assert.True(new FaceClusterClusterOptionsValidator().Validate(null, new FaceClusterClusterOptions { DataRoot = _root }).Succeeded);
         Assert.Contains("is not set", new FaceClusterClusterOptions().Validate()[0], StringComparison.Ordinal);
     }
