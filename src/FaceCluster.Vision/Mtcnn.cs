@@ -245,12 +245,14 @@ public sealed class Mtcnn : IDisposable
             int outHeight, outWidth;
             using (NewDisposeScope())
             {
-                var x = tensor(input, [count, 3, levelHeight, levelWidth]).to(Device);
+                var x = ChannelsLast(tensor(input, [count, levelHeight, levelWidth, 3]));
                 var (reg, prob) = _pnet.call(x);
                 outHeight = (int)prob.shape[2];
                 outWidth = (int)prob.shape[3];
-                probabilities = prob.select(1, 1).contiguous().cpu().data<float>().ToArray();
-                regression = reg.contiguous().cpu().data<float>().ToArray();
+                probabilities = new float[count * outHeight * outWidth];
+                regression = new float[count * 4 * outHeight * outWidth];
+                Copy(prob.select(1, 1), probabilities);
+                Copy(reg, regression);
             }
 
             var cells = outHeight * outWidth;
@@ -316,7 +318,7 @@ public sealed class Mtcnn : IDisposable
         {
             var (reg, prob) = _rnet.call(x);
             Copy(reg, regression.AsSpan(start * 4, length * 4));
-            Copy(prob.select(1, 1).contiguous(), scores.AsSpan(start, length));
+            Copy(prob.select(1, 1), scores.AsSpan(start, length));
         });
 
         var result = new List<Candidate>[integrals.Length];
@@ -358,7 +360,7 @@ public sealed class Mtcnn : IDisposable
             var (reg, marks, prob) = _onet.call(x);
             Copy(reg, regression.AsSpan(start * 4, length * 4));
             Copy(marks, landmarks.AsSpan(start * 10, length * 10));
-            Copy(prob.select(1, 1).contiguous(), scores.AsSpan(start, length));
+            Copy(prob.select(1, 1), scores.AsSpan(start, length));
         });
 
         var result = new List<FaceDetection>[integrals.Length];
@@ -449,24 +451,25 @@ public sealed class Mtcnn : IDisposable
             var length = Math.Min(Options.MaxNetworkBatch, count - start);
             var side = (long)Math.Sqrt(plane / 3);
             using var scope = NewDisposeScope();
-            var x = tensor(input.AsSpan(start * plane, length * plane).ToArray(), [length, 3, side, side]).to(Device);
+            var x = ChannelsLast(tensor(input.AsMemory(start * plane, length * plane), [length, side, side, 3]));
             run(x, start, length);
         }
     }
 
+    /// <summary>
+    /// NHWC data as an NCHW tensor with channels-last strides, on the device. Convolutions then run on oneDNN's NHWC
+    /// kernels; see the remarks of <see cref="Mtcnn"/> on why NCHW input is avoided.
+    /// </summary>
+    private Tensor ChannelsLast(Tensor nhwc) => nhwc.to(Device).permute(0, 3, 1, 2);
+
     private static void Copy(Tensor source, Span<float> destination)
     {
-        var values = source.cpu().data<float>();
-        if (values.Count != destination.Length)
+        if (source.numel() != destination.Length)
         {
-            throw new InvalidOperationException($"expected {destination.Length} values from the network, got {values.Count}");
+            throw new InvalidOperationException($"expected {destination.Length} values from the network, got {source.numel()}");
         }
 
-        var i = 0;
-        foreach (var value in values)
-        {
-            destination[i++] = value;
-        }
+        source.contiguous().cpu().data<float>().CopyTo(destination, 0, 0);
     }
 
     private static Candidate[] Boxes(List<ProposalBox> boxes) => [.. boxes.Select(p => p.Box)];
