@@ -1,0 +1,184 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using TorchSharp;
+
+namespace FaceCluster.Torch.Checkpoints;
+
+/// <summary>
+/// Writes the zip format of <c>torch.save</c>: <c>archive/data.pkl</c> (a protocol-2 pickle of an OrderedDict of
+/// <c>torch._utils._rebuild_tensor_v2</c> calls whose storages are persistent ids), <c>archive/byteorder</c>,
+/// <c>archive/data/N</c> (raw little-endian storages, stored uncompressed and 64-byte aligned as torch writes them,
+/// so they can be memory-mapped) and <c>archive/version</c>; entries carry a fixed 1980 timestamp, so the same
+/// weights give the same bytes. The pickle uses only opcodes and globals torch's weights-only unpickler accepts.
+/// </summary>
+internal static class CheckpointZipWriter
+{
+    // Python's pickler batches SETITEMS by 1000; torch's unpicklers accept any batch, but staying alike costs nothing.
+    private const int SetItemsBatch = 1000;
+
+    // torch.save writes format version 3 for a plain state dict (PyTorchStreamWriter's minimum produced version).
+    private const string FormatVersion = "3\n";
+
+    public static void Write(Stream file, string archiveName, IReadOnlyList<KeyValuePair<string, torch.Tensor>> tensors)
+    {
+        using var scope = torch.NewDisposeScope();
+        var contiguous = new List<torch.Tensor>(tensors.Count);
+        foreach (var (name, tensor) in tensors)
+        {
+            ArgumentNullException.ThrowIfNull(tensor, name);
+            contiguous.Add(tensor.detach().cpu().contiguous());
+        }
+
+        using var archive = new AlignedZipWriter(file);
+        archive.Add($"{archiveName}/data.pkl", BuildPickle(tensors, contiguous));
+        archive.Add($"{archiveName}/byteorder", "little"u8.ToArray());
+        for (var i = 0; i < contiguous.Count; i++)
+        {
+            var tensor = contiguous[i];
+            archive.Add($"{archiveName}/data/{i.ToString(CultureInfo.InvariantCulture)}", data => TensorBytes.Write(tensor, data));
+        }
+
+        archive.Add($"{archiveName}/version", Encoding.ASCII.GetBytes(FormatVersion));
+        archive.Finish();
+    }
+
+    private static byte[] BuildPickle(IReadOnlyList<KeyValuePair<string, torch.Tensor>> tensors, List<torch.Tensor> contiguous)
+    {
+        using var pickle = new PickleBuilder();
+        pickle.Protocol(2);
+        pickle.Global("collections", "OrderedDict");
+        pickle.EmptyTuple();
+        pickle.Reduce();
+        for (var start = 0; start < tensors.Count; start += SetItemsBatch)
+        {
+            pickle.Mark();
+            for (var i = start; i < Math.Min(tensors.Count, start + SetItemsBatch); i++)
+            {
+                var tensor = contiguous[i];
+                pickle.Unicode(tensors[i].Key);
+
+                // _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks)
+                pickle.Global("torch._utils", "_rebuild_tensor_v2");
+                pickle.Mark();
+                pickle.Mark();
+                pickle.Unicode("storage");
+                pickle.Global("torch", PickleGlobals.StorageClassFor(tensor.dtype));
+                pickle.Unicode(i.ToString(CultureInfo.InvariantCulture));
+                pickle.Unicode("cpu");
+                pickle.Int(tensor.NumberOfElements);
+                pickle.Tuple();
+                pickle.PersistentId();
+                pickle.Int(0);
+                pickle.IntTuple(tensor.shape);
+                pickle.IntTuple(tensor.stride());
+                pickle.Bool(false);
+                pickle.Global("collections", "OrderedDict");
+                pickle.EmptyTuple();
+                pickle.Reduce();
+                pickle.Tuple();
+                pickle.Reduce();
+            }
+
+            pickle.SetItems();
+        }
+
+        pickle.Stop();
+        return pickle.ToArray();
+    }
+
+    /// <summary>Emits protocol-2 pickle opcodes.</summary>
+    private sealed class PickleBuilder : IDisposable
+    {
+        private readonly MemoryStream _buffer = new();
+
+        public void Protocol(byte version)
+        {
+            _buffer.WriteByte(0x80);
+            _buffer.WriteByte(version);
+        }
+
+        public void Global(string module, string name)
+        {
+            _buffer.WriteByte((byte)'c');
+            _buffer.Write(Encoding.ASCII.GetBytes($"{module}\n{name}\n"));
+        }
+
+        public void Mark() => _buffer.WriteByte((byte)'(');
+
+        public void Tuple() => _buffer.WriteByte((byte)'t');
+
+        public void EmptyTuple() => _buffer.WriteByte((byte)')');
+
+        public void Reduce() => _buffer.WriteByte((byte)'R');
+
+        public void SetItems() => _buffer.WriteByte((byte)'u');
+
+        public void PersistentId() => _buffer.WriteByte((byte)'Q');
+
+        public void Stop() => _buffer.WriteByte((byte)'.');
+
+        public void Bool(bool value) => _buffer.WriteByte(value ? (byte)0x88 : (byte)0x89);
+
+        public void Unicode(string text)
+        {
+            var bytes = Encoding.UTF8.GetBytes(text);
+            Span<byte> length = stackalloc byte[4];
+            BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)bytes.Length);
+            _buffer.WriteByte((byte)'X');
+            _buffer.Write(length);
+            _buffer.Write(bytes);
+        }
+
+        public void Int(long value)
+        {
+            Span<byte> bytes = stackalloc byte[8];
+            if (value is >= 0 and <= byte.MaxValue)
+            {
+                _buffer.WriteByte((byte)'K');
+                _buffer.WriteByte((byte)value);
+            }
+            else if (value is >= 0 and <= ushort.MaxValue)
+            {
+                _buffer.WriteByte((byte)'M');
+                BinaryPrimitives.WriteUInt16LittleEndian(bytes, (ushort)value);
+                _buffer.Write(bytes[..2]);
+            }
+            else if (value is >= int.MinValue and <= int.MaxValue)
+            {
+                _buffer.WriteByte((byte)'J');
+                BinaryPrimitives.WriteInt32LittleEndian(bytes, (int)value);
+                _buffer.Write(bytes[..4]);
+            }
+            else
+            {
+                // LONG1: little-endian two's complement; eight bytes always hold a long.
+                _buffer.WriteByte(0x8a);
+                _buffer.WriteByte(8);
+                BinaryPrimitives.WriteInt64LittleEndian(bytes, value);
+                _buffer.Write(bytes);
+            }
+        }
+
+        public void IntTuple(long[] values)
+        {
+            if (values.Length == 0)
+            {
+                EmptyTuple();
+                return;
+            }
+
+            Mark();
+            foreach (var value in values)
+            {
+                Int(value);
+            }
+
+            Tuple();
+        }
+
+        public byte[] ToArray() => _buffer.ToArray();
+
+        public void Dispose() => _buffer.Dispose();
+    }
+}

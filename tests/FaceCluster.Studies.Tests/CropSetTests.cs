@@ -1,0 +1,75 @@
+using FaceCluster.Studies.Crops;
+using FaceCluster.Tables;
+
+namespace FaceCluster.Studies.Tests;
+
+public sealed class CropSetTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("facecluster-crops-tests-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static FaceCropRecord Cropped(string id, byte fill) => new(
+        id, "mimic", "s1", CropStatus.Ok, null, 640, 480, 2, new CropBox(10.5f, 20, 110, 140.25f), 0.998f,
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], Enumerable.Repeat(fill, 160 * 160 * 3).ToArray());
+
+    private static FaceCropRecord Failed(string id) => new(id, "seed", id, CropStatus.Corrupt, "truncated JPEG", 0, 0, 0, null, null, null, null);
+
+    private static CropSetManifest Manifest(int images) => new(
+        CropSetManifest.CurrentFormat, "study", "/data/study", images, 2, 160, 0, "prewhiten", "probable", 20, [0.6, 0.7, 0.7], 0.709, false);
+
+    [Fact]
+    public async Task A_shard_round_trips_every_field()
+    {
+        var records = new[] { Cropped("m1", 7), Failed("s9") };
+        var path = Path.Combine(_folder, CropShard.FileName(0, 2));
+        await CropShard.WriteAsync(path, records, TestContext.Current.CancellationToken);
+
+        var read = await CropShard.ReadAsync(path, TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, read.Count);
+        Assert.Equal(records[0] with { Landmarks = null, Pixels = null }, read[0] with { Landmarks = null, Pixels = null });
+        Assert.Equal(records[0].Landmarks, read[0].Landmarks);
+        Assert.Equal(records[0].Pixels, read[0].Pixels);
+        Assert.Equal(records[1], read[1]);
+    }
+
+    [Fact]
+    public async Task A_set_knows_its_missing_ranges_and_reads_only_when_complete()
+    {
+        await Manifest(5).WriteAsync(_folder, TestContext.Current.CancellationToken);
+        Directory.CreateDirectory(CropSet.ShardFolder(_folder));
+        await CropShard.WriteAsync(Path.Combine(CropSet.ShardFolder(_folder), CropShard.FileName(2, 4)), [Cropped("a", 1), Cropped("b", 2)], TestContext.Current.CancellationToken);
+
+        var partial = CropSet.Open(_folder);
+        Assert.Equal([(0, 2), (4, 5)], partial.MissingRanges());
+        var error = await Assert.ThrowsAsync<InvalidInputException>(async () =>
+        {
+            await foreach (var _ in partial.ReadAllAsync(TestContext.Current.CancellationToken))
+            {
+            }
+        });
+        Assert.Contains("rows 0..1", error.Message, StringComparison.Ordinal);
+
+        await CropShard.WriteAsync(Path.Combine(CropSet.ShardFolder(_folder), CropShard.FileName(0, 2)), [Failed("x"), Cropped("y", 3)], TestContext.Current.CancellationToken);
+        await CropShard.WriteAsync(Path.Combine(CropSet.ShardFolder(_folder), CropShard.FileName(4, 5)), [Cropped("z", 4)], TestContext.Current.CancellationToken);
+        var complete = CropSet.Open(_folder);
+        Assert.True(complete.IsComplete);
+        var ids = new List<string>();
+        await foreach (var record in complete.ReadAllAsync(TestContext.Current.CancellationToken))
+        {
+            ids.Add(record.ImageId);
+        }
+
+        Assert.Equal(["x", "y", "a", "b", "z"], ids);
+        Assert.True(complete.Manifest.SameSettings(Manifest(5) with { StudyFolder = "/elsewhere" }));
+        Assert.False(complete.Manifest.SameSettings(Manifest(5) with { Margin = 20 }));
+    }
+
+    [Fact]
+    public void A_folder_without_a_manifest_is_refused_with_its_path()
+    {
+        var error = Assert.Throws<InvalidInputException>(() => CropSet.Open(_folder));
+        Assert.Contains(CropSetManifest.FileName, error.Message, StringComparison.Ordinal);
+    }
+}
