@@ -1,11 +1,16 @@
+using FaceCluster.Torch.Checkpoints;
 using TorchSharp;
 
 namespace FaceCluster.Vision;
 
-/// <summary>Loads a PyTorch state dict into one of the MTCNN networks.</summary>
+/// <summary>Loads a PyTorch state dict (facenet-pytorch's <c>pnet.pt</c> and so on) into one of the MTCNN networks.</summary>
 internal static class MtcnnWeights
 {
-    public static void Load(torch.nn.Module module, string path) =>
-        throw new NotSupportedException(
-            $"{path}: reading PyTorch checkpoints arrives with FaceCluster.Torch's checkpoint reader (branch 'checkpoints'); until then use Mtcnn.Create with networks loaded another way");
+    /// <summary>Reads <paramref name="path"/> (legacy or zip format) and copies it into <paramref name="module"/>, strictly.</summary>
+    /// <exception cref="CheckpointFormatException">Not a checkpoint, or keys or shapes that do not match the network.</exception>
+    public static void Load(torch.nn.Module module, string path)
+    {
+        using var stateDict = PyTorchCheckpoint.Read(path);
+        StateDictLoader.LoadStrict(module, stateDict);
+    }
 }
