@@ -70,6 +70,7 @@ internal static class CliApplication
             RunCommands.CreateStatus(context),
             RunCommands.CreateResults(context),
             SiloCommand.Create(context),
+            DetectCommand.Create(context),
         };
         return root;
     }

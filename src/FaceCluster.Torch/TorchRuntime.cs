@@ -59,6 +59,7 @@ public static class TorchRuntime
                     e);
             }
 
+            LibTorchContext.DisableNnpack();
             var cuda = torch.cuda.is_available();
             info = new TorchRuntimeInfo(
                 string.IsNullOrWhiteSpace(external) ? null : Path.GetFullPath(external),

@@ -9,3 +9,8 @@ for (w, h), box, size in cases:
     im = Image.fromarray(synth(w, h), 'RGB')
     out = np.asarray(im.crop(box).resize((size, size), Image.BILINEAR))
     print((w, h), box, size, int(out.astype(np.int64).sum()), hashlib.sha256(out.tobytes()).hexdigest(), out[0, 0].tolist(), out[size // 2, size // 3].tolist())
+
+# Whole-image resizes (RgbImage.Resize) of the 400 x 300 pattern.
+for size in [(160, 120), (640, 480), (400, 120)]:
+    out = np.asarray(Image.fromarray(synth(400, 300), 'RGB').resize(size, Image.BILINEAR))
+    print(size, hashlib.sha256(out.tobytes()).hexdigest())
