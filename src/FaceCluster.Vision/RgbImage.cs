@@ -114,7 +114,18 @@ public sealed class RgbImage
     }
 
     /// <summary>Encodes the image as PNG (lossless).</summary>
-    public byte[] EncodePng()
+    public byte[] EncodePng() => Encode(SKEncodedImageFormat.Png, 100);
+
+    /// <summary>Encodes the image as JPEG of the given quality (1 to 100).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A quality outside 1 to 100.</exception>
+    public byte[] EncodeJpeg(int quality = 90)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(quality, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(quality, 100);
+        return Encode(SKEncodedImageFormat.Jpeg, quality);
+    }
+
+    private byte[] Encode(SKEncodedImageFormat format, int quality)
     {
         var info = new SKImageInfo(Width, Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
         using var bitmap = new SKBitmap(info);
@@ -128,7 +139,7 @@ public sealed class RgbImage
         }
 
         Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        using var data = bitmap.Encode(format, quality);
         return data.ToArray();
     }
 

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace FaceCluster.Torch.Tests;
 
-public sealed class LibTorchContextTests
+public sealed class RuntimeTuningTests
 {
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate IntPtr GlobalContext();
