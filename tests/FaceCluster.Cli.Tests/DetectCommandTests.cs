@@ -108,6 +108,17 @@ public sealed class DetectCommandTests : IDisposable
         Assert.Contains(expected, line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Bench_detect_times_the_640_by_480_photos()
+    {
+        var run = await CliRun.Of("bench", "detect", "--images", "8", "--batch", "2", "--workers", "2", "--models", Models);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("8 images of 640 x 480, batches of 2, 2 worker(s) x 1 libtorch thread(s)", run.Output, StringComparison.Ordinal);
+        Assert.Contains("faces per photo: 6, 5, 1", run.Output, StringComparison.Ordinal);
+        Assert.Matches(@"detect: [0-9.]+ s, [0-9.]+ images/s", run.Output);
+    }
+
     private static string FindShared()
     {
         for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
