@@ -41,8 +41,14 @@ public sealed class Mtcnn : IDisposable
     /// <summary>The file names of the three networks' weights in a model folder.</summary>
     public static readonly IReadOnlyList<string> WeightFiles = ["pnet.pt", "rnet.pt", "onet.pt"];
 
-    /// <summary>Images of one size run through PNet together, at most this many at a time.</summary>
+    /// <summary>Images of one size run through PNet together, at most this many at a time...</summary>
     private const int ImageBatch = 8;
+
+    /// <summary>
+    /// ...and at most this many pixels (five 640 x 480 photos; larger images go one at a time). PNet's first
+    /// activation holds 40 bytes per pixel of the first pyramid level, 0.36 of the image's pixels at the default scale.
+    /// </summary>
+    private const long BatchPixels = 1_600_000;
 
     private readonly PNet _pnet;
     private readonly RNet _rnet;
@@ -147,7 +153,9 @@ public sealed class Mtcnn : IDisposable
         using var noGrad = no_grad();
         foreach (var group in Enumerable.Range(0, images.Count).GroupBy(i => (images[i].Width, images[i].Height)))
         {
-            foreach (var chunk in group.Chunk(ImageBatch))
+            var (width, height) = group.Key;
+            var perChunk = (int)Math.Clamp(BatchPixels / ((long)width * height), 1, ImageBatch);
+            foreach (var chunk in group.Chunk(perChunk))
             {
                 var found = DetectSameSize([.. chunk.Select(i => images[i])]);
                 for (var k = 0; k < chunk.Length; k++)
