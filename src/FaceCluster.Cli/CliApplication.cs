@@ -75,6 +75,7 @@ internal static class CliApplication
             LearningCommands.CreateTrain(context),
             LearningCommands.CreatePredict(context),
             LearningCommands.CreateModel(context),
+            DetectCommand.Create(context),
         };
         return root;
     }

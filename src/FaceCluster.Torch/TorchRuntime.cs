@@ -10,6 +10,8 @@ namespace FaceCluster.Torch;
 /// <remarks>
 /// With an external libtorch, its libraries are loaded by full path before TorchSharp asks for them by name, so the
 /// dynamic linker hands TorchSharp the already-loaded copies (matched by soname) and never the CPU ones beside the app.
+/// Initialisation also turns libtorch's NNPACK off (it cannot initialise on these CPUs and would warn on every
+/// convolution) and has glibc keep freed memory for reuse (see <see cref="NativeAllocator"/>).
 /// </remarks>
 public static class TorchRuntime
 {
@@ -59,6 +61,8 @@ public static class TorchRuntime
                     e);
             }
 
+            LibTorchContext.DisableNnpack();
+            NativeAllocator.RetainFreedMemory();
             var cuda = torch.cuda.is_available();
             info = new TorchRuntimeInfo(
                 string.IsNullOrWhiteSpace(external) ? null : Path.GetFullPath(external),

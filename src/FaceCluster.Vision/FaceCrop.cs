@@ -81,6 +81,7 @@ public static class FaceCrop
     /// <summary>Pillow's <c>Image.crop(region).resize((outWidth, outHeight), BILINEAR)</c> for an RGB image.</summary>
     internal static RgbImage Resize(RgbImage image, CropRegion region, int outWidth, int outHeight)
     {
+        image.CheckRegion(region);
         var source = image.Span;
         var stride = image.Width * 3;
         var (hBounds, hWeights, hSize) = Coefficients(region.Width, outWidth);

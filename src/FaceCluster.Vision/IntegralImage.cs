@@ -59,7 +59,8 @@ internal sealed class IntegralImage : IDisposable
     /// <summary>
     /// Area-resamples the region of <paramref name="regionWidth"/> x <paramref name="regionHeight"/> pixels at
     /// (<paramref name="x0"/>, <paramref name="y0"/>) to <paramref name="outHeight"/> x <paramref name="outWidth"/> and
-    /// writes it as CHW floats normalised for MTCNN, <c>(v - 127.5) * 0.0078125</c>, into <paramref name="destination"/>.
+    /// writes it as HWC floats (channels last) normalised for MTCNN, <c>(v - 127.5) * 0.0078125</c>, into
+    /// <paramref name="destination"/>.
     /// </summary>
     public void ResampleNormalized(int x0, int y0, int regionWidth, int regionHeight, int outHeight, int outWidth, Span<float> destination)
     {
@@ -69,8 +70,7 @@ internal sealed class IntegralImage : IDisposable
             throw new ArgumentOutOfRangeException(nameof(x0), $"region {x0},{y0} {regionWidth}x{regionHeight} is not inside {Width}x{Height}");
         }
 
-        var plane = outHeight * outWidth;
-        if (destination.Length < 3 * plane)
+        if (destination.Length < 3 * outHeight * outWidth)
         {
             throw new ArgumentException("destination too short", nameof(destination));
         }
@@ -90,7 +90,7 @@ internal sealed class IntegralImage : IDisposable
             var kh = bottom - top;
             var upper = table.AsSpan(top * _stride, _stride);
             var lower = table.AsSpan(bottom * _stride, _stride);
-            var outRow = i * outWidth;
+            var outRow = i * outWidth * 3;
             for (var j = 0; j < outWidth; j++)
             {
                 var left = columnStart[j] * 3;
@@ -100,7 +100,7 @@ internal sealed class IntegralImage : IDisposable
                 {
                     var sum = unchecked(lower[right + c] - lower[left + c] - upper[right + c] + upper[left + c]);
                     var mean = (float)sum / kh / kw;
-                    destination[(c * plane) + outRow + j] = (mean - 127.5f) * 0.0078125f;
+                    destination[outRow + (3 * j) + c] = (mean - 127.5f) * 0.0078125f;
                 }
             }
         }

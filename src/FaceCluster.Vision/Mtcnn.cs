@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using FaceCluster.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -29,6 +30,10 @@ namespace FaceCluster.Vision;
 /// of equal scores by candidate order (deterministic); a box lying wholly outside the image is dropped instead of
 /// misaligning the crops that follow it (a facenet-pytorch bug). Coordinates and regressions are computed in float as
 /// there.</para>
+/// <para>The networks get channels-last tensors (NCHW shape, NHWC memory). On this project's AMD Zen 5 machines,
+/// oneDNN's convolution on NCHW input with a channel count that is not a multiple of 16 (RNet's 28) gave wrong results
+/// for batches of more than one crop; its NHWC kernels are right, and faster for three-channel input. The tests
+/// compare batched and single-crop outputs to catch a regression.</para>
 /// <para>One instance may serve concurrent calls: the networks are only read, and each call uses its own tensors.</para>
 /// </remarks>
 public sealed class Mtcnn : IDisposable
@@ -36,8 +41,14 @@ public sealed class Mtcnn : IDisposable
     /// <summary>The file names of the three networks' weights in a model folder.</summary>
     public static readonly IReadOnlyList<string> WeightFiles = ["pnet.pt", "rnet.pt", "onet.pt"];
 
-    /// <summary>Images of one size run through PNet together, at most this many at a time.</summary>
+    /// <summary>Images of one size run through PNet together, at most this many at a time...</summary>
     private const int ImageBatch = 8;
+
+    /// <summary>
+    /// ...and at most this many pixels (five 640 x 480 photos; larger images go one at a time). PNet's first
+    /// activation holds 40 bytes per pixel of the first pyramid level, 0.36 of the image's pixels at the default scale.
+    /// </summary>
+    private const long BatchPixels = 1_600_000;
 
     private readonly PNet _pnet;
     private readonly RNet _rnet;
@@ -72,6 +83,7 @@ public sealed class Mtcnn : IDisposable
     /// </summary>
     /// <exception cref="ArgumentException">The options are invalid, or the device is not available.</exception>
     /// <exception cref="FileNotFoundException">A weight file is missing; the message names the folder.</exception>
+    /// <exception cref="FaceCluster.Torch.Checkpoints.CheckpointFormatException">A file is not a checkpoint or does not fit its network.</exception>
     public static Mtcnn Load(string modelDirectory, MtcnnOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(modelDirectory);
@@ -141,7 +153,9 @@ public sealed class Mtcnn : IDisposable
         using var noGrad = no_grad();
         foreach (var group in Enumerable.Range(0, images.Count).GroupBy(i => (images[i].Width, images[i].Height)))
         {
-            foreach (var chunk in group.Chunk(ImageBatch))
+            var (width, height) = group.Key;
+            var perChunk = (int)Math.Clamp(BatchPixels / ((long)width * height), 1, ImageBatch);
+            foreach (var chunk in group.Chunk(perChunk))
             {
                 var found = DetectSameSize([.. chunk.Select(i => images[i])]);
                 for (var k = 0; k < chunk.Length; k++)
@@ -238,45 +252,37 @@ public sealed class Mtcnn : IDisposable
             var levelHeight = (int)((height * scale) + 1);
             var levelWidth = (int)((width * scale) + 1);
             var plane = 3 * levelHeight * levelWidth;
-            var input = new float[count * plane];
-            Parallel.For(0, count, b => integrals[b].ResampleNormalized(0, 0, width, height, levelHeight, levelWidth, input.AsSpan(b * plane, plane)));
-
-            float[] probabilities, regression;
-            int outHeight, outWidth;
-            using (NewDisposeScope())
-            {
-                var x = tensor(input, [count, 3, levelHeight, levelWidth]).to(Device);
-                var (reg, prob) = _pnet.call(x);
-                outHeight = (int)prob.shape[2];
-                outWidth = (int)prob.shape[3];
-                probabilities = prob.select(1, 1).contiguous().cpu().data<float>().ToArray();
-                regression = reg.contiguous().cpu().data<float>().ToArray();
-            }
-
-            var cells = outHeight * outWidth;
+            using var scope = NewDisposeScope();
+            var input = empty([count, levelHeight, levelWidth, 3], ScalarType.Float32);
+            Parallel.For(0, count, b => integrals[b].ResampleNormalized(0, 0, width, height, levelHeight, levelWidth, Floats(input).Slice(b * plane, plane)));
+            var (reg, prob) = _pnet.call(ChannelsLast(input));
+            var probabilities = prob.select(1, 1).contiguous().cpu();
+            var regression = reg.contiguous().cpu();
+            var cells = (int)(prob.shape[2] * prob.shape[3]);
+            var outWidth = (int)prob.shape[3];
             var threshold = _thresholds[0];
             var fscale = (float)scale;
             for (var b = 0; b < count; b++)
             {
+                var p = Floats(probabilities).Slice(b * cells, cells);
+                var r = Floats(regression).Slice(b * 4 * cells, 4 * cells);
                 var level = new List<ProposalBox>();
                 for (var cell = 0; cell < cells; cell++)
                 {
-                    var p = probabilities[(b * cells) + cell];
-                    if (!(p >= threshold))
+                    if (!(p[cell] >= threshold))
                     {
                         continue;
                     }
 
                     float cy = cell / outWidth, cx = cell % outWidth;
-                    var r = (b * 4 * cells) + cell;
                     level.Add(new ProposalBox(
                         new Candidate(
                             MathF.Floor(((2 * cx) + 1) / fscale),
                             MathF.Floor(((2 * cy) + 1) / fscale),
                             MathF.Floor(((2 * cx) + 12) / fscale),
                             MathF.Floor(((2 * cy) + 12) / fscale),
-                            p),
-                        regression[r], regression[r + cells], regression[r + (2 * cells)], regression[r + (3 * cells)]));
+                            p[cell]),
+                        r[cell], r[cell + cells], r[cell + (2 * cells)], r[cell + (3 * cells)]));
                 }
 
                 foreach (var k in Nms.Union(Boxes(level), 0.5))
@@ -308,15 +314,16 @@ public sealed class Mtcnn : IDisposable
     /// <summary>Stage 2: RNet on 24 x 24 crops.</summary>
     private List<Candidate>[] Refine(IntegralImage[] integrals, List<Candidate>[] proposals)
     {
-        var (owners, boxes, input) = Crops(integrals, proposals, 24);
+        var crops = Crops(integrals, proposals);
+        var boxes = crops.Boxes;
         var n = boxes.Count;
         var regression = new float[n * 4];
         var scores = new float[n];
-        RunInChunks(n, 3 * 24 * 24, input, (x, start, length) =>
+        RunInChunks(integrals, crops, 24, (x, start, length) =>
         {
             var (reg, prob) = _rnet.call(x);
             Copy(reg, regression.AsSpan(start * 4, length * 4));
-            Copy(prob.select(1, 1).contiguous(), scores.AsSpan(start, length));
+            Copy(prob.select(1, 1), scores.AsSpan(start, length));
         });
 
         var result = new List<Candidate>[integrals.Length];
@@ -325,7 +332,7 @@ public sealed class Mtcnn : IDisposable
             var passed = new List<int>();
             for (var k = 0; k < n; k++)
             {
-                if (owners[k] == b && scores[k] > _thresholds[1])
+                if (crops.Owners[k] == b && scores[k] > _thresholds[1])
                 {
                     passed.Add(k);
                 }
@@ -348,17 +355,18 @@ public sealed class Mtcnn : IDisposable
     /// <summary>Stage 3: ONet on 48 x 48 crops, landmarks, the final 'Min' NMS.</summary>
     private List<FaceDetection>[] Output(IntegralImage[] integrals, List<Candidate>[] refined)
     {
-        var (owners, boxes, input) = Crops(integrals, refined, 48);
+        var crops = Crops(integrals, refined);
+        var boxes = crops.Boxes;
         var n = boxes.Count;
         var regression = new float[n * 4];
         var landmarks = new float[n * 10];
         var scores = new float[n];
-        RunInChunks(n, 3 * 48 * 48, input, (x, start, length) =>
+        RunInChunks(integrals, crops, 48, (x, start, length) =>
         {
             var (reg, marks, prob) = _onet.call(x);
             Copy(reg, regression.AsSpan(start * 4, length * 4));
             Copy(marks, landmarks.AsSpan(start * 10, length * 10));
-            Copy(prob.select(1, 1).contiguous(), scores.AsSpan(start, length));
+            Copy(prob.select(1, 1), scores.AsSpan(start, length));
         });
 
         var result = new List<FaceDetection>[integrals.Length];
@@ -367,7 +375,7 @@ public sealed class Mtcnn : IDisposable
             var passed = new List<int>();
             for (var k = 0; k < n; k++)
             {
-                if (owners[k] == b && scores[k] > _thresholds[2])
+                if (crops.Owners[k] == b && scores[k] > _thresholds[2])
                 {
                     passed.Add(k);
                 }
@@ -405,14 +413,12 @@ public sealed class Mtcnn : IDisposable
     }
 
     /// <summary>
-    /// facenet-pytorch's <c>pad</c> and crop: each box truncated to integers, clamped to the image, cut out and
-    /// area-resampled to <paramref name="size"/> squared. Boxes wholly outside the image are left out.
+    /// facenet-pytorch's <c>pad</c>: each box truncated to integers and clamped to the image, as the region to crop.
+    /// Boxes wholly outside the image are left out.
     /// </summary>
-    private static (List<int> Owners, List<Candidate> Boxes, float[] Input) Crops(IntegralImage[] integrals, List<Candidate>[] perImage, int size)
+    private static CropSet Crops(IntegralImage[] integrals, List<Candidate>[] perImage)
     {
-        var owners = new List<int>();
-        var boxes = new List<Candidate>();
-        var regions = new List<(int X0, int Y0, int Width, int Height)>();
+        var crops = new CropSet([], [], []);
         for (var b = 0; b < perImage.Length; b++)
         {
             var width = integrals[b].Width;
@@ -425,48 +431,55 @@ public sealed class Mtcnn : IDisposable
                 var ey = Math.Min((int)box.Y2, height);
                 if (ex > x - 1 && ey > y - 1)
                 {
-                    owners.Add(b);
-                    boxes.Add(box);
-                    regions.Add((x - 1, y - 1, ex - (x - 1), ey - (y - 1)));
+                    crops.Owners.Add(b);
+                    crops.Boxes.Add(box);
+                    crops.Regions.Add(new CropRegion(x - 1, y - 1, ex, ey));
                 }
             }
         }
 
-        var plane = 3 * size * size;
-        var input = new float[regions.Count * plane];
-        Parallel.For(0, regions.Count, k =>
-        {
-            var (x0, y0, w, h) = regions[k];
-            integrals[owners[k]].ResampleNormalized(x0, y0, w, h, size, size, input.AsSpan(k * plane, plane));
-        });
-        return (owners, boxes, input);
+        return crops;
     }
 
-    private void RunInChunks(int count, int plane, float[] input, Action<Tensor, int, int> run)
+    /// <summary>
+    /// Cuts the crops out, area-resampled to <paramref name="size"/> squared, straight into input tensors of at most
+    /// <see cref="MtcnnOptions.MaxNetworkBatch"/> crops, and runs <paramref name="run"/> on each.
+    /// </summary>
+    private void RunInChunks(IntegralImage[] integrals, CropSet crops, int size, Action<Tensor, int, int> run)
     {
-        for (var start = 0; start < count; start += Options.MaxNetworkBatch)
+        var plane = 3 * size * size;
+        for (var start = 0; start < crops.Boxes.Count; start += Options.MaxNetworkBatch)
         {
-            var length = Math.Min(Options.MaxNetworkBatch, count - start);
-            var side = (long)Math.Sqrt(plane / 3);
+            var length = Math.Min(Options.MaxNetworkBatch, crops.Boxes.Count - start);
             using var scope = NewDisposeScope();
-            var x = tensor(input.AsSpan(start * plane, length * plane).ToArray(), [length, 3, side, side]).to(Device);
-            run(x, start, length);
+            var input = empty([length, size, size, 3], ScalarType.Float32);
+            Parallel.For(0, length, i =>
+            {
+                var region = crops.Regions[start + i];
+                integrals[crops.Owners[start + i]].ResampleNormalized(
+                    region.X1, region.Y1, region.Width, region.Height, size, size, Floats(input).Slice(i * plane, plane));
+            });
+            run(ChannelsLast(input), start, length);
         }
     }
+
+    /// <summary>
+    /// NHWC data as an NCHW tensor with channels-last strides, on the device. Convolutions then run on oneDNN's NHWC
+    /// kernels; see the remarks of <see cref="Mtcnn"/> on why NCHW input is avoided.
+    /// </summary>
+    private Tensor ChannelsLast(Tensor nhwc) => nhwc.to(Device).permute(0, 3, 1, 2);
+
+    /// <summary>The values of a contiguous float tensor on the CPU, in place.</summary>
+    private static Span<float> Floats(Tensor tensor) => MemoryMarshal.Cast<byte, float>(tensor.bytes);
 
     private static void Copy(Tensor source, Span<float> destination)
     {
-        var values = source.cpu().data<float>();
-        if (values.Count != destination.Length)
+        if (source.numel() != destination.Length)
         {
-            throw new InvalidOperationException($"expected {destination.Length} values from the network, got {values.Count}");
+            throw new InvalidOperationException($"expected {destination.Length} values from the network, got {source.numel()}");
         }
 
-        var i = 0;
-        foreach (var value in values)
-        {
-            destination[i++] = value;
-        }
+        Floats(source.contiguous().cpu()).CopyTo(destination);
     }
 
     private static Candidate[] Boxes(List<ProposalBox> boxes) => [.. boxes.Select(p => p.Box)];
@@ -489,6 +502,8 @@ public sealed class Mtcnn : IDisposable
         var h = box.Y2 - box.Y1 + 1;
         return new Candidate(box.X1 + (reg[0] * w), box.Y1 + (reg[1] * h), box.X2 + (reg[2] * w), box.Y2 + (reg[3] * h), box.Score);
     }
+
+    private sealed record CropSet(List<int> Owners, List<Candidate> Boxes, List<CropRegion> Regions);
 
     private readonly record struct ProposalBox(Candidate Box, float R0, float R1, float R2, float R3);
 }

@@ -3,11 +3,14 @@ using TorchSharp;
 
 namespace FaceCluster.Vision;
 
+/// <summary>Loads a PyTorch state dict (facenet-pytorch's <c>pnet.pt</c> and so on) into one of the MTCNN networks.</summary>
 internal static class MtcnnWeights
 {
+    /// <summary>Reads <paramref name="path"/> (legacy or zip format) and copies it into <paramref name="module"/>, strictly.</summary>
+    /// <exception cref="CheckpointFormatException">Not a checkpoint, or keys or shapes that do not match the network.</exception>
     public static void Load(torch.nn.Module module, string path)
     {
-        using var weights = PyTorchCheckpoint.Read(path);
-        StateDictLoader.LoadStrict(module, weights);
+        using var stateDict = PyTorchCheckpoint.Read(path);
+        StateDictLoader.LoadStrict(module, stateDict);
     }
 }

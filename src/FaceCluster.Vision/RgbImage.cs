@@ -87,8 +87,45 @@ public sealed class RgbImage
     /// <exception cref="ImageDecodeException">The bytes cannot be decoded; <see cref="ImageDecodeException.Reason"/> says why.</exception>
     public static RgbImage Decode(ReadOnlySpan<byte> encoded, long maxPixels = DefaultMaxPixels) => Decode(encoded, maxPixels, null);
 
+    /// <summary>The pixels of <paramref name="region"/> (which must lie inside the image) as a new image.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The region is empty or reaches outside the image.</exception>
+    public RgbImage Crop(CropRegion region)
+    {
+        CheckRegion(region);
+        var pixels = new byte[region.Width * region.Height * 3];
+        for (var y = 0; y < region.Height; y++)
+        {
+            _pixels.AsSpan((((region.Y1 + y) * Width) + region.X1) * 3, region.Width * 3).CopyTo(pixels.AsSpan(y * region.Width * 3));
+        }
+
+        return new RgbImage(region.Width, region.Height, pixels);
+    }
+
+    /// <summary>
+    /// The image resized to <paramref name="width"/> x <paramref name="height"/> as Pillow's
+    /// <c>Image.resize(size, BILINEAR)</c> does (see <see cref="FaceCrop.Extract(RgbImage, FaceBox, int, int)"/>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size below 1.</exception>
+    public RgbImage Resize(int width, int height)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
+        return FaceCrop.Resize(this, new CropRegion(0, 0, Width, Height), width, height);
+    }
+
     /// <summary>Encodes the image as PNG (lossless).</summary>
-    public byte[] EncodePng()
+    public byte[] EncodePng() => Encode(SKEncodedImageFormat.Png, 100);
+
+    /// <summary>Encodes the image as JPEG of the given quality (1 to 100).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A quality outside 1 to 100.</exception>
+    public byte[] EncodeJpeg(int quality = 90)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(quality, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(quality, 100);
+        return Encode(SKEncodedImageFormat.Jpeg, quality);
+    }
+
+    private byte[] Encode(SKEncodedImageFormat format, int quality)
     {
         var info = new SKImageInfo(Width, Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
         using var bitmap = new SKBitmap(info);
@@ -102,8 +139,16 @@ public sealed class RgbImage
         }
 
         Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        using var data = bitmap.Encode(format, quality);
         return data.ToArray();
+    }
+
+    internal void CheckRegion(CropRegion region)
+    {
+        if (region.X1 < 0 || region.Y1 < 0 || region.Width < 1 || region.Height < 1 || region.X2 > Width || region.Y2 > Height)
+        {
+            throw new ArgumentOutOfRangeException(nameof(region), region, $"not a non-empty region of the {Width} x {Height} image");
+        }
     }
 
     private static RgbImage Decode(ReadOnlySpan<byte> encoded, long maxPixels, string? path)

@@ -25,6 +25,32 @@ public sealed class CropTests
         Assert.Equal(sha256, Convert.ToHexStringLower(SHA256.HashData(crop.Span)));
     }
 
+    [Theory]
+    // Pillow 9.4: Image.fromarray(a).resize((w, h), Image.BILINEAR) of the 400 x 300 pattern.
+    [InlineData(160, 120, "9e8e9f803ec58c2b1ca77390dffce367678a202738629ecc2f3ab2fa2ae974ce")]
+    [InlineData(640, 480, "d32268133035b4e27f0130902a4ab3438ce14a8ccebc3a4704621a890bf2d30c")]
+    [InlineData(400, 120, "73789386390de96d450e90273cc175c09df601093f358c984fd71ecc0689bc27")]
+    public void Whole_image_resizing_matches_pillow(int width, int height, string sha256)
+    {
+        var resized = DecodeTests.Synthetic(400, 300).Resize(width, height);
+
+        Assert.Equal((width, height), (resized.Width, resized.Height));
+        Assert.Equal(sha256, Convert.ToHexStringLower(SHA256.HashData(resized.Span)));
+    }
+
+    [Fact]
+    public void Cropping_copies_the_region_and_refuses_one_outside_the_image()
+    {
+        var image = DecodeTests.Synthetic(30, 20);
+        var crop = image.Crop(new CropRegion(4, 3, 12, 20));
+
+        Assert.Equal((8, 17), (crop.Width, crop.Height));
+        Assert.Equal(image[4, 3, 0], crop[0, 0, 0]);
+        Assert.Equal(image[11, 19, 2], crop[7, 16, 2]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => image.Crop(new CropRegion(4, 3, 31, 20)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => image.Crop(new CropRegion(4, 3, 4, 20)));
+    }
+
     [Fact]
     public void Margin_is_scaled_to_the_box_and_split_on_both_sides()
     {

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using SkiaSharp;
 
 namespace FaceCluster.Vision.Tests;
@@ -62,7 +61,7 @@ public sealed class DecodeTests : IDisposable
         var original = Synthetic(9, 5);
         Assert.Equal(original.Span.ToArray(), RgbImage.Decode(Bmp(original)).Span.ToArray());
 
-        var webp = Encode(original, SKEncodedImageFormat.Webp, 100);
+        var webp = EncodeWebp(original);
         var decoded = RgbImage.Decode(webp);
         Assert.Equal((9, 5), (decoded.Width, decoded.Height));
 
@@ -92,7 +91,7 @@ public sealed class DecodeTests : IDisposable
             }
         }
 
-        var jpeg = Encode(new RgbImage(64, 32, pixels), SKEncodedImageFormat.Jpeg, 95);
+        var jpeg = new RgbImage(64, 32, pixels).EncodeJpeg(95);
         var plain = RgbImage.Decode(jpeg);
         Assert.Equal((64, 32), (plain.Width, plain.Height));
 
@@ -210,20 +209,11 @@ public sealed class DecodeTests : IDisposable
         return new RgbImage(width, height, pixels);
     }
 
-    internal static byte[] Encode(RgbImage image, SKEncodedImageFormat format, int quality)
+    /// <summary>WebP through SkiaSharp (RgbImage encodes only PNG and JPEG): decode the PNG, re-encode.</summary>
+    private static byte[] EncodeWebp(RgbImage image)
     {
-        using var bitmap = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        var rgba = new byte[image.Width * image.Height * 4];
-        for (int i = 0, j = 0; i < image.Pixels.Length; i += 3, j += 4)
-        {
-            rgba[j] = image.Span[i];
-            rgba[j + 1] = image.Span[i + 1];
-            rgba[j + 2] = image.Span[i + 2];
-            rgba[j + 3] = 255;
-        }
-
-        Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
-        using var data = bitmap.Encode(format, quality);
+        using var bitmap = SKBitmap.Decode(image.EncodePng());
+        using var data = bitmap.Encode(SKEncodedImageFormat.Webp, 100);
         return data.ToArray();
     }
 

@@ -23,7 +23,7 @@ public sealed class ResamplingAndNmsTests
         var hwc = tensor(image.Span.ToArray(), [29, 37, 3]).to(ScalarType.Float32);
         var region = hwc.permute(2, 0, 1).narrow(1, y0, height).narrow(2, x0, width).unsqueeze(0);
         var resized = nn.functional.interpolate(region, [outHeight, outWidth], mode: InterpolationMode.Area);
-        var expected = ((resized - 127.5f) * 0.0078125f).contiguous().data<float>().ToArray();
+        var expected = ((resized - 127.5f) * 0.0078125f).permute(0, 2, 3, 1).contiguous().data<float>().ToArray();
 
         Assert.Equal(expected, ours);
     }

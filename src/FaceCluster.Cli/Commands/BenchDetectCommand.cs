@@ -1,0 +1,153 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using FaceCluster.Tables;
+using FaceCluster.Vision;
+using TorchSharp;
+
+namespace FaceCluster.Cli.Commands;
+
+/// <summary>
+/// <c>facecluster bench detect</c>: MTCNN detection throughput (images per second) on 640 x 480 photos made from the
+/// two shared photos, and the decoding rate of the same photos as JPEG.
+/// </summary>
+/// <remarks>
+/// By default one worker per core calls <see cref="Mtcnn.Detect(IReadOnlyList{RgbImage})"/> on batches of four with
+/// one libtorch thread each: MTCNN's many small operations scale better across concurrent calls than across
+/// libtorch's threads within one call, above all on a machine shared with other work.
+/// </remarks>
+internal static class BenchDetectCommand
+{
+    private const int Width = 640;
+    private const int Height = 480;
+    private const double Target = 25;
+
+    /// <summary>Builds the <c>detect</c> command of the <c>bench</c> group.</summary>
+    internal static Command Create(CliContext context)
+    {
+        var images = new Option<int>("--images") { Description = "Images to detect in the timed run.", DefaultValueFactory = _ => 240, HelpName = "N" };
+        var batch = new Option<int>("--batch") { Description = "Images per Mtcnn.Detect call.", DefaultValueFactory = _ => 4, HelpName = "N" };
+        var workers = new Option<int>("--workers") { Description = "Concurrent Detect calls [default: one per core].", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "N" };
+        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (0: cores / workers).", DefaultValueFactory = _ => 0, HelpName = "N" };
+        var models = DetectCommand.ModelsOption();
+        var device = DetectCommand.DeviceOption();
+        var command = new Command("detect", $"Time MTCNN face detection on {Width} x {Height} photos (target {Target:F0} images/s on 2 cores).")
+        {
+            images, batch, workers, threads, models, device,
+        };
+        command.SetAction((parseResult, cancellationToken) => RunAsync(
+            context,
+            parseResult.GetValue(images),
+            parseResult.GetValue(batch),
+            parseResult.GetValue(workers),
+            parseResult.GetValue(threads),
+            parseResult.GetValue(models),
+            parseResult.GetRequiredValue(device),
+            cancellationToken));
+        return command;
+    }
+
+    /// <summary>
+    /// The benchmark photos: the group photo scaled to 480 rows and cut to its middle 640 columns (six faces of about
+    /// 60 px), a 640 x 480 window of it at full size (five faces of about 80 px), and the astronaut scaled to 640 x 640
+    /// and cut to 480 rows (one face of about 140 px).
+    /// </summary>
+    internal static RgbImage[] Photos(string sharedImages)
+    {
+        var group = RgbImage.Decode(Path.Combine(sharedImages, "multiface.jpg"));
+        var scaled = group.Resize(group.Width * Height / group.Height, Height);
+        var astronaut = RgbImage.Decode(Path.Combine(sharedImages, "astronaut.png")).Resize(Width, Width);
+        return
+        [
+            scaled.Crop(new CropRegion((scaled.Width - Width) / 2, 0, ((scaled.Width - Width) / 2) + Width, Height)),
+            group.Crop(new CropRegion(280, 80, 280 + Width, 80 + Height)),
+            astronaut.Crop(new CropRegion(0, 40, Width, 40 + Height)),
+        ];
+    }
+
+    private static async Task<int> RunAsync(
+        CliContext context, int count, int batch, int workers, int threads, string? models, string device, CancellationToken cancellationToken)
+    {
+        if (count < 1 || batch < 1 || workers < 1 || threads < 0)
+        {
+            throw new InvalidInputException($"need --images >= 1, --batch >= 1, --workers >= 1, --threads >= 0 (got {count}, {batch}, {workers}, {threads})");
+        }
+
+        using var detector = DetectCommand.LoadDetector(models, new MtcnnOptions { Device = device });
+        var folder = models ?? MtcnnModels.FindDefaultDirectory()!;
+        var sharedImages = Path.GetFullPath(Path.Combine(folder, "..", "..", "images"));
+        if (!File.Exists(Path.Combine(sharedImages, "multiface.jpg")))
+        {
+            throw new InvalidInputException($"the benchmark photos are made from multiface.jpg and astronaut.png in {sharedImages} (beside the models folder)");
+        }
+
+        var photos = Photos(sharedImages);
+        var intraOp = threads > 0 ? threads : Math.Max(1, Environment.ProcessorCount / workers);
+        torch.set_num_threads(intraOp);
+        var output = context.Output;
+        await output.WriteLineAsync(Invariant(
+            $"bench detect: {count} images of {Width} x {Height}, batches of {batch}, {workers} worker(s) x {intraOp} libtorch thread(s), {Environment.ProcessorCount} core(s), device {detector.Device}, load average {LoadAverage()}")).ConfigureAwait(false);
+
+        var faces = detector.Detect(photos);
+        await output.WriteLineAsync($"faces per photo: {string.Join(", ", faces.Select(f => f.Count))}").ConfigureAwait(false);
+
+        var batches = Enumerable.Range(0, count).Select(i => photos[i % photos.Length]).Chunk(batch).ToArray();
+        var result = await Task.Run(
+            () =>
+            {
+                // Warm-up: every batch size and crop count once, so that timings leave out oneDNN's kernel generation.
+                foreach (var size in batches.Select(b => b.Length).Distinct())
+                {
+                    detector.Detect(batches.First(b => b.Length == size));
+                }
+
+                var next = -1;
+                var process = Process.GetCurrentProcess();
+                var cpuBefore = process.TotalProcessorTime;
+                var watch = Stopwatch.StartNew();
+                Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = cancellationToken }, _ =>
+                {
+                    int k;
+                    while ((k = Interlocked.Increment(ref next)) < batches.Length)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        detector.Detect(batches[k]);
+                    }
+                });
+                var seconds = watch.Elapsed.TotalSeconds;
+                process.Refresh();
+                return (Seconds: seconds, Cpu: (process.TotalProcessorTime - cpuBefore).TotalSeconds);
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        var rate = count / result.Seconds;
+        await output.WriteLineAsync(Invariant(
+            $"detect: {result.Seconds:F2} s, {rate:F1} images/s, {result.Seconds / count * 1e3:F1} ms per image, {result.Cpu / count * 1e3:F1} ms CPU per image   target >= {Target:F0} images/s")).ConfigureAwait(false);
+
+        var jpegs = photos.Select(p => p.EncodeJpeg(90)).ToArray();
+        var decodeWatch = Stopwatch.StartNew();
+        var decoded = 0;
+        while (decodeWatch.Elapsed.TotalSeconds < 1)
+        {
+            RgbImage.Decode(jpegs[decoded++ % jpegs.Length]);
+        }
+
+        await output.WriteLineAsync(Invariant(
+            $"decode: {decoded / decodeWatch.Elapsed.TotalSeconds:F0} images/s (JPEG quality 90, one thread); load average now {LoadAverage()}")).ConfigureAwait(false);
+        return ExitCodes.Success;
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,251 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using FaceCluster.Tables;
+using FaceCluster.Torch.Checkpoints;
+using FaceCluster.Vision;
+using Spectre.Console;
+
+namespace FaceCluster.Cli.Commands;
+
+/// <summary>
+/// <c>facecluster detect IMAGE... [--format table|json] [--models DIR] [--min-face-size N] [--device auto|cpu|cuda]</c>:
+/// every face MTCNN finds in each image, with its box, probability and five landmarks.
+/// </summary>
+/// <remarks>
+/// Weights: <c>--models DIR</c>; else <c>$FACECLUSTER_MTCNN_MODELS</c>; else the first <c>shared/models/mtcnn</c> found
+/// in the current folder or a parent, then in the application's folder or a parent (<see cref="MtcnnModels"/>).
+/// An image that cannot be read or decoded is reported (status <c>unreadable</c>, <c>corrupt</c>, <c>unsupported</c>
+/// or <c>too_large</c>, and an <c>error:</c> line on standard error) and the others are still processed; the command
+/// then exits with code 2. An image without a face has status <c>no_face</c> and is not an error.
+/// </remarks>
+internal static class DetectCommand
+{
+    private static readonly string[] Formats = ["table", "json"];
+    private static readonly string[] LandmarkNames = ["left_eye", "right_eye", "nose", "mouth_left", "mouth_right"];
+
+    /// <summary>Builds the <c>detect</c> command.</summary>
+    public static Command Create(CliContext context)
+    {
+        var images = new Argument<string[]>("IMAGE") { Description = "Image files (JPEG, PNG, WebP, BMP, GIF).", Arity = ArgumentArity.OneOrMore };
+        var format = new Option<string>("--format", "-f")
+        {
+            Description = "Output format: table (for reading) or json (one object per image).",
+            DefaultValueFactory = _ => "table",
+        };
+        format.AcceptOnlyFromAmong(Formats);
+        var models = ModelsOption();
+        var minFaceSize = new Option<int>("--min-face-size")
+        {
+            Description = "Smallest face searched for, in pixels (at least 12).",
+            DefaultValueFactory = _ => new MtcnnOptions().MinFaceSize,
+            HelpName = "N",
+        };
+        var device = DeviceOption();
+        var command = new Command("detect", "Find faces with MTCNN (facenet-pytorch's weights) and print their boxes, probabilities and landmarks.")
+        {
+            images, format, models, minFaceSize, device,
+        };
+        command.SetAction((parseResult, cancellationToken) => RunAsync(
+            context,
+            parseResult.GetRequiredValue(images),
+            parseResult.GetRequiredValue(format),
+            parseResult.GetValue(models),
+            new MtcnnOptions { MinFaceSize = parseResult.GetValue(minFaceSize), Device = parseResult.GetRequiredValue(device) },
+            cancellationToken));
+        return command;
+    }
+
+    /// <summary>The <c>--models DIR</c> option.</summary>
+    internal static Option<string?> ModelsOption() => new("--models")
+    {
+        Description = $"Folder with facenet-pytorch's pnet.pt, rnet.pt and onet.pt [default: ${MtcnnModels.DirectoryVariable}, else shared/models/mtcnn in or above the current or the application's folder].",
+        HelpName = "DIR",
+    };
+
+    /// <summary>The <c>--device</c> option.</summary>
+    internal static Option<string> DeviceOption() => new("--device")
+    {
+        Description = "Where the networks run: auto (CUDA when available), cpu, cuda or cuda:N.",
+        DefaultValueFactory = _ => "auto",
+        HelpName = "auto|cpu|cuda",
+    };
+
+    /// <summary>Loads the detector from <paramref name="models"/> or the default folder, turning setup problems into bad-input errors.</summary>
+    internal static Mtcnn LoadDetector(string? models, MtcnnOptions options)
+    {
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new InvalidInputException(string.Join("; ", problems));
+        }
+
+        var folder = models ?? MtcnnModels.FindDefaultDirectory() ?? throw new InvalidInputException(
+            $"MTCNN weights not found: give --models DIR or set {MtcnnModels.DirectoryVariable} (no {MtcnnModels.SharedRelativePath} in or above {Environment.CurrentDirectory} or {AppContext.BaseDirectory})");
+        if (!Directory.Exists(folder))
+        {
+            throw new DirectoryNotFoundException($"MTCNN weights folder {folder} does not exist");
+        }
+
+        try
+        {
+            return Mtcnn.Load(folder, options);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidInputException(e.Message, e);
+        }
+        catch (CheckpointFormatException e)
+        {
+            throw new InvalidInputException(e.Message, e);
+        }
+    }
+
+    private static async Task<int> RunAsync(
+        CliContext context, string[] paths, string format, string? models, MtcnnOptions options, CancellationToken cancellationToken)
+    {
+        using var detector = LoadDetector(models, options);
+        var results = new List<ImageResult>(paths.Length);
+        foreach (var path in paths)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ImageResult result;
+            try
+            {
+                var image = RgbImage.Decode(path);
+                var faces = await Task.Run(() => detector.Detect(image), cancellationToken).ConfigureAwait(false);
+                result = new ImageResult(path, image.Width, image.Height, faces.Count > 0 ? "ok" : "no_face", null, faces);
+            }
+            catch (ImageDecodeException e)
+            {
+                result = new ImageResult(path, null, null, e.ReasonCode, e.Detail, []);
+                await context.Error.WriteLineAsync(InvalidInputException.OneLine($"error: {e.Message}")).ConfigureAwait(false);
+            }
+
+            results.Add(result);
+        }
+
+        if (format == "json")
+        {
+            await context.Output.WriteLineAsync(Json(results)).ConfigureAwait(false);
+        }
+        else
+        {
+            WriteTable(context, results);
+        }
+
+        var failed = results.Count(r => r.Error is not null);
+        if (failed > 0)
+        {
+            await context.Error.WriteLineAsync($"error: {failed} of {results.Count} images could not be read").ConfigureAwait(false);
+            return ExitCodes.BadInput;
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static void WriteTable(CliContext context, List<ImageResult> results)
+    {
+        var table = new Spectre.Console.Table { Border = TableBorder.Rounded };
+        string[] headers = ["image", "status", "face", "x1", "y1", "x2", "y2", "probability", .. LandmarkNames];
+        foreach (var header in headers)
+        {
+            table.AddColumn(new TableColumn(new Text(header)) { Alignment = header is "image" or "status" ? Justify.Left : Justify.Right });
+        }
+
+        var widths = headers.Select(h => h.Length).ToArray();
+        void Add(string[] cells)
+        {
+            for (var i = 0; i < cells.Length; i++)
+            {
+                widths[i] = Math.Max(widths[i], cells[i].Length);
+            }
+
+            table.AddRow(cells.Select(c => new Text(c)));
+        }
+
+        foreach (var result in results)
+        {
+            if (result.Faces.Count == 0)
+            {
+                Add([result.Path, result.Status, "", "", "", "", "", "", "", "", "", "", ""]);
+                continue;
+            }
+
+            for (var i = 0; i < result.Faces.Count; i++)
+            {
+                var face = result.Faces[i];
+                Add(
+                [
+                    result.Path, result.Status, (i + 1).ToString(CultureInfo.InvariantCulture),
+                    F(face.Box.X1), F(face.Box.Y1), F(face.Box.X2), F(face.Box.Y2), face.Probability.ToString("F6", CultureInfo.InvariantCulture),
+                    .. face.Landmarks.Select(p => $"{F(p.X)},{F(p.Y)}"),
+                ]);
+            }
+        }
+
+        context.CreateOutputConsole(Math.Max(80, 1 + widths.Sum(w => w + 3))).Write(table);
+    }
+
+    private static string Json(List<ImageResult> results)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartArray();
+            foreach (var result in results)
+            {
+                json.WriteStartObject();
+                json.WriteString("image", result.Path);
+                json.WriteString("status", result.Status);
+                if (result.Error is not null)
+                {
+                    json.WriteString("error", result.Error);
+                }
+                else
+                {
+                    json.WriteNumber("width", result.Width!.Value);
+                    json.WriteNumber("height", result.Height!.Value);
+                }
+
+                json.WriteStartArray("faces");
+                foreach (var face in result.Faces)
+                {
+                    json.WriteStartObject();
+                    json.WriteStartArray("box");
+                    foreach (var v in new[] { face.Box.X1, face.Box.Y1, face.Box.X2, face.Box.Y2 })
+                    {
+                        json.WriteNumberValue(v);
+                    }
+
+                    json.WriteEndArray();
+                    json.WriteNumber("probability", face.Probability);
+                    json.WriteStartObject("landmarks");
+                    for (var i = 0; i < LandmarkNames.Length; i++)
+                    {
+                        json.WriteStartArray(LandmarkNames[i]);
+                        json.WriteNumberValue(face.Landmarks[i].X);
+                        json.WriteNumberValue(face.Landmarks[i].Y);
+                        json.WriteEndArray();
+                    }
+
+                    json.WriteEndObject();
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static string F(float value) => value.ToString("F1", CultureInfo.InvariantCulture);
+
+    private sealed record ImageResult(string Path, int? Width, int? Height, string Status, string? Error, IReadOnlyList<FaceDetection> Faces);
+}

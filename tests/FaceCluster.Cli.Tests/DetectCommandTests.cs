@@ -1,0 +1,134 @@
+using System.Text.Json;
+
+namespace FaceCluster.Cli.Tests;
+
+public sealed class DetectCommandTests : IDisposable
+{
+    private static readonly string Shared = FindShared();
+    private static readonly string Models = Path.Combine(Shared, "models", "mtcnn");
+    private static readonly string Astronaut = Path.Combine(Shared, "images", "astronaut.png");
+    private static readonly string Multiface = Path.Combine(Shared, "images", "multiface.jpg");
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("facecluster-detect-tests-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public async Task Table_lists_every_face_of_every_image()
+    {
+        var run = await CliRun.Of("detect", Astronaut, Multiface, "--models", Models, "--device", "cpu");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(string.Empty, run.Error);
+        var rows = run.Output.Split('\n').Where(l => l.Contains(" ok ", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(7, rows.Length);
+        Assert.Single(rows, r => r.Contains("astronaut.png", StringComparison.Ordinal));
+        Assert.Contains("181.1", rows[0], StringComparison.Ordinal);
+        foreach (var header in new[] { "x1", "probability", "left_eye", "mouth_right" })
+        {
+            Assert.Contains(header, run.Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Json_gives_boxes_probabilities_and_landmarks()
+    {
+        var run = await CliRun.Of("detect", Astronaut, "--format", "json", "--models", Models, "--min-face-size", "40");
+
+        Assert.Equal(0, run.ExitCode);
+        using var json = JsonDocument.Parse(run.Output);
+        var image = Assert.Single(json.RootElement.EnumerateArray().ToArray());
+        Assert.Equal("ok", image.GetProperty("status").GetString());
+        Assert.Equal(512, image.GetProperty("width").GetInt32());
+        var face = Assert.Single(image.GetProperty("faces").EnumerateArray().ToArray());
+        var box = face.GetProperty("box").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        // A coarser pyramid (it starts at scale 12 / 40) finds the face slightly elsewhere than the default's 181.05.
+        Assert.InRange(box[0], 178, 184);
+        Assert.NotEqual(181.05, box[0], 1);
+        Assert.InRange(box[3], 168, 176);
+        Assert.True(face.GetProperty("probability").GetDouble() > 0.999);
+        Assert.Equal(
+            ["left_eye", "right_eye", "nose", "mouth_left", "mouth_right"],
+            face.GetProperty("landmarks").EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task Unreadable_images_are_reported_the_others_processed_and_the_exit_code_is_2()
+    {
+        var text = Path.Combine(_folder, "notes.jpg");
+        await File.WriteAllTextAsync(text, "not an image", TestContext.Current.CancellationToken);
+        var truncated = Path.Combine(_folder, "cut.png");
+        var png = await File.ReadAllBytesAsync(Astronaut, TestContext.Current.CancellationToken);
+        await File.WriteAllBytesAsync(truncated, png[..(png.Length / 3)], TestContext.Current.CancellationToken);
+        var missing = Path.Combine(_folder, "missing.jpg");
+        var blank = Path.Combine(_folder, "blank.png");
+        await File.WriteAllBytesAsync(blank, new Vision.RgbImage(64, 64, new byte[64 * 64 * 3]).EncodePng(), TestContext.Current.CancellationToken);
+
+        var run = await CliRun.Of("detect", text, Astronaut, truncated, missing, blank, "--format", "json", "--models", Models);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal(
+            [
+                $"error: {text}: unsupported: not a JPEG, PNG, WebP, BMP or GIF image (unrecognised bytes)",
+                $"error: {truncated}: corrupt: truncated: the PNG data ends early",
+                $"error: {missing}: unreadable: no such file",
+                "error: 3 of 5 images could not be read",
+            ],
+            run.ErrorLines);
+        using var json = JsonDocument.Parse(run.Output);
+        Assert.Equal(
+            ["unsupported", "ok", "corrupt", "unreadable", "no_face"],
+            json.RootElement.EnumerateArray().Select(i => i.GetProperty("status").GetString()));
+        Assert.Single(json.RootElement[1].GetProperty("faces").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Models_are_found_in_shared_above_the_working_folder_by_default()
+    {
+        // The test runs inside the checkout, so ../shared/models/mtcnn lies above the current folder.
+        Assert.Null(Environment.GetEnvironmentVariable("FACECLUSTER_MTCNN_MODELS"));
+        var run = await CliRun.Of("detect", Astronaut);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("astronaut.png", run.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--models", "/nonexistent/mtcnn", "/nonexistent/mtcnn")]
+    [InlineData("--min-face-size", "5", "at least 12 pixels")]
+    [InlineData("--device", "tpu", "'tpu'")]
+    [InlineData("--format", "xml", "xml")]
+    public async Task Bad_settings_give_one_error_line_and_exit_code_2(string option, string value, string expected)
+    {
+        var run = await CliRun.Of("detect", Astronaut, option, value);
+
+        Assert.Equal(2, run.ExitCode);
+        var line = Assert.Single(run.ErrorLines);
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bench_detect_times_the_640_by_480_photos()
+    {
+        var run = await CliRun.Of("bench", "detect", "--images", "8", "--batch", "2", "--workers", "2", "--models", Models);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("8 images of 640 x 480, batches of 2, 2 worker(s) x 1 libtorch thread(s)", run.Output, StringComparison.Ordinal);
+        Assert.Contains("faces per photo: 6, 5, 1", run.Output, StringComparison.Ordinal);
+        Assert.Matches(@"detect: [0-9.]+ s, [0-9.]+ images/s", run.Output);
+    }
+
+    private static string FindShared()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "FaceCluster.sln")))
+            {
+                return Path.GetFullPath(Path.Combine(folder.FullName, "..", "shared"));
+            }
+        }
+
+        throw new InvalidOperationException("no FaceCluster.sln above the test's folder");
+    }
+}
