@@ -100,3 +100,31 @@ public sealed class ModelTests
         Assert.False(sa["conv2d_1a.conv.weight"].equal(sc["conv2d_1a.conv.weight"]).all().item<bool>());
     }
 }
+
+/// <summary>
+/// A batch must give each face what it gives alone: on some CPUs oneDNN's NCHW convolutions were seen to be wrong for
+/// batches above one (MTCNN's RNet, docs/vision.md), so the trunk is checked the same way.
+/// </summary>
+public sealed class BatchConsistencyTests
+{
+    [Fact]
+    public void The_trunk_gives_each_face_of_a_batch_what_it_gives_alone()
+    {
+        TorchRuntime.Initialize();
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        using var network = new InceptionResnetV1();
+        network.eval();
+        using var noGrad = no_grad();
+        var faces = randn(3, 3, 160, 160);
+
+        var batched = network.ForwardTrunk(faces);
+        for (var i = 0; i < 3; i++)
+        {
+            var alone = network.ForwardTrunk(faces[i..(i + 1)]);
+            var difference = (alone - batched[i..(i + 1)]).abs().max().item<float>();
+            var scale = alone.abs().max().item<float>();
+            Assert.True(difference <= 1e-4f * Math.Max(1f, scale), $"face {i}: batched and alone differ by {difference} (scale {scale})");
+        }
+    }
+}
