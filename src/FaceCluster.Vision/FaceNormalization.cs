@@ -6,70 +6,93 @@ namespace FaceCluster.Vision;
 /// </summary>
 public static class FaceNormalization
 {
+    /// <summary>The name of <see cref="Prewhiten"/> in crop manifests and model settings.</summary>
+    public const string PrewhitenMode = "prewhiten";
+
+    /// <summary>The name of <see cref="FixedStandardization"/> in crop manifests and model settings.</summary>
+    public const string FixedMode = "fixed";
+
+    /// <summary>Whether <paramref name="mode"/> names a normalisation.</summary>
+    public static bool IsKnown(string? mode) => mode is PrewhitenMode or FixedMode;
+
     /// <summary>
     /// facenet-pytorch's <c>prewhiten</c>: <c>(x - mean) / max(std, 1 / sqrt(N))</c> over all N = 3 * H * W values,
     /// with the unbiased standard deviation (N - 1, as <c>torch.std</c>). Mean and deviation are summed in double; the
     /// result is CHW (channel planes R, G, B).
     /// </summary>
-    /// <exception cref="ArgumentException">The length is not a positive multiple of 3, or is 3 (no deviation).</exception>
+    /// <exception cref="ArgumentException">The length is not a multiple of 3 of at least two pixels.</exception>
     public static float[] Prewhiten(ReadOnlySpan<byte> hwc)
     {
-        CheckLength(hwc);
-        double sum = 0;
-        foreach (var v in hwc)
-        {
-            sum += v;
-        }
+        var chw = new float[hwc.Length];
+        Normalize(hwc, chw, PrewhitenMode);
+        return chw;
+    }
 
-        var n = hwc.Length;
-        var mean = sum / n;
-        double squares = 0;
-        foreach (var v in hwc)
-        {
-            var d = v - mean;
-            squares += d * d;
-        }
-
-        var std = Math.Sqrt(squares / (n - 1));
-        var scale = 1.0 / Math.Max(std, 1.0 / Math.Sqrt(n));
-        return ToChw(hwc, v => (float)((v - mean) * scale));
+    /// <summary>facenet-pytorch's <c>fixed_image_standardization</c>: <c>(x - 127.5) / 128</c>, CHW.</summary>
+    /// <exception cref="ArgumentException">The length is not a multiple of 3 of at least two pixels.</exception>
+    public static float[] FixedStandardization(ReadOnlySpan<byte> hwc)
+    {
+        var chw = new float[hwc.Length];
+        Normalize(hwc, chw, FixedMode);
+        return chw;
     }
 
     /// <summary>
-    /// facenet-pytorch's <c>fixed_image_standardization</c>: <c>(x - 127.5) / 128</c> for every value; CHW output.
+    /// Writes the normalisation <paramref name="mode"/> (<see cref="PrewhitenMode"/> or <see cref="FixedMode"/>) of
+    /// <paramref name="hwc"/> into <paramref name="chw"/> (same length) without allocating: the form training batches use.
     /// </summary>
-    /// <exception cref="ArgumentException">The length is not a positive multiple of 3.</exception>
-    public static float[] FixedStandardization(ReadOnlySpan<byte> hwc)
+    /// <exception cref="ArgumentException">Lengths differ or are not a multiple of 3 of at least two pixels, or the mode is unknown.</exception>
+    public static void Normalize(ReadOnlySpan<byte> hwc, Span<float> chw, string mode)
     {
-        CheckLength(hwc);
-        return ToChw(hwc, v => (v - 127.5f) / 128f);
-    }
+        if (hwc.Length < 6 || hwc.Length % 3 != 0 || chw.Length != hwc.Length)
+        {
+            throw new ArgumentException(
+                $"expected HWC RGB bytes of at least two pixels (a multiple of 3) and as many floats, got {hwc.Length} bytes and {chw.Length} floats",
+                nameof(hwc));
+        }
 
-    private static float[] ToChw(ReadOnlySpan<byte> hwc, Func<byte, float> map)
-    {
-        var table = new float[256];
+        double offset, scale;
+        switch (mode)
+        {
+            case FixedMode:
+                offset = 127.5;
+                scale = 1 / 128.0;
+                break;
+            case PrewhitenMode:
+                double sum = 0;
+                foreach (var v in hwc)
+                {
+                    sum += v;
+                }
+
+                var n = hwc.Length;
+                offset = sum / n;
+                double squares = 0;
+                foreach (var v in hwc)
+                {
+                    var d = v - offset;
+                    squares += d * d;
+                }
+
+                scale = 1.0 / Math.Max(Math.Sqrt(squares / (n - 1)), 1.0 / Math.Sqrt(n));
+                break;
+            default:
+                throw new ArgumentException($"unknown normalisation '{mode}'; expected {PrewhitenMode} or {FixedMode}", nameof(mode));
+        }
+
+        // 256 possible bytes: map each once.
+        Span<float> table = stackalloc float[256];
         for (var v = 0; v < 256; v++)
         {
-            table[v] = map((byte)v);
+            table[v] = (float)((v - offset) * scale);
         }
 
         var pixels = hwc.Length / 3;
-        var chw = new float[hwc.Length];
         for (var p = 0; p < pixels; p++)
         {
             chw[p] = table[hwc[3 * p]];
             chw[pixels + p] = table[hwc[(3 * p) + 1]];
             chw[(2 * pixels) + p] = table[hwc[(3 * p) + 2]];
-        }
-
-        return chw;
-    }
-
-    private static void CheckLength(ReadOnlySpan<byte> hwc)
-    {
-        if (hwc.Length < 6 || hwc.Length % 3 != 0)
-        {
-            throw new ArgumentException($"expected HWC RGB bytes of at least two pixels (a multiple of 3), got {hwc.Length} bytes", nameof(hwc));
         }
     }
 }

@@ -1,6 +1,7 @@
 using FaceCluster.Learning.Data;
 using FaceCluster.Learning.Model;
 using FaceCluster.Learning.Prediction;
+using FaceCluster.Vision;
 using FaceCluster.Learning.Tests.Support;
 using FaceCluster.Learning.Training;
 using FaceCluster.Studies;
@@ -251,18 +252,18 @@ public sealed class TrainingTests(TinyStudy study, ITestOutputHelper output)
         var pixels = new byte[160 * 160 * 3];
         new Random(1).NextBytes(pixels);
         var chw = new float[pixels.Length];
-        FaceNormalizer.Normalize(pixels, chw, FaceNormalizer.Prewhiten);
+        FaceNormalization.Normalize(pixels, chw, FaceNormalization.PrewhitenMode);
         var mean = pixels.Average(p => (double)p);
         var std = Math.Sqrt(pixels.Sum(p => (p - mean) * (p - mean)) / (pixels.Length - 1));
         Assert.Equal((pixels[0] - mean) / std, chw[0], 5);
         Assert.Equal((pixels[1] - mean) / std, chw[160 * 160], 5);
         Assert.Equal(0, chw.Average(v => (double)v), 5);
 
-        FaceNormalizer.Normalize(pixels, chw, FaceNormalizer.Fixed);
+        FaceNormalization.Normalize(pixels, chw, FaceNormalization.FixedMode);
         Assert.Equal((pixels[2] - 127.5) / 128, chw[2 * 160 * 160], 6);
 
         // A flat face: std 0, so the floor 1 / sqrt(N) applies.
-        FaceNormalizer.Normalize(new byte[pixels.Length], chw, FaceNormalizer.Prewhiten);
+        FaceNormalization.Normalize(new byte[pixels.Length], chw, FaceNormalization.PrewhitenMode);
         Assert.All(chw, v => Assert.Equal(0, v));
     }
 

@@ -5,6 +5,7 @@ using FaceCluster.Learning.Model;
 using FaceCluster.Studies;
 using FaceCluster.Studies.Crops;
 using FaceCluster.Tables;
+using FaceCluster.Vision;
 using static TorchSharp.torch;
 
 namespace FaceCluster.Learning.Data;
@@ -241,7 +242,7 @@ internal static class SampleStaging
         var buffer = new float[crops.Count * FaceBytes];
         for (var i = 0; i < crops.Count; i++)
         {
-            FaceNormalizer.Normalize(crops[i], buffer.AsSpan(i * FaceBytes, FaceBytes), normalization);
+            FaceNormalization.Normalize(crops[i], buffer.AsSpan(i * FaceBytes, FaceBytes), normalization);
         }
 
         return tensor(buffer, [crops.Count, 3, InceptionResnetV1.InputSize, InceptionResnetV1.InputSize]);
@@ -253,7 +254,7 @@ internal static class SampleStaging
         var buffer = new float[count * FaceBytes];
         for (var i = 0; i < count; i++)
         {
-            FaceNormalizer.Normalize(rows.Slice(i * FaceBytes, FaceBytes), buffer.AsSpan(i * FaceBytes, FaceBytes), normalization);
+            FaceNormalization.Normalize(rows.Slice(i * FaceBytes, FaceBytes), buffer.AsSpan(i * FaceBytes, FaceBytes), normalization);
         }
 
         return tensor(buffer, [count, 3, InceptionResnetV1.InputSize, InceptionResnetV1.InputSize]);

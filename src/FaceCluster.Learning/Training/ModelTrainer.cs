@@ -4,6 +4,7 @@ using FaceCluster.Learning.Data;
 using FaceCluster.Learning.Model;
 using FaceCluster.Studies.Crops;
 using FaceCluster.Tables;
+using FaceCluster.Vision;
 using FaceCluster.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -127,7 +128,7 @@ public static class ModelTrainer
             throw new InvalidInputException($"{Path.Combine(inputs.CropsFolder, CropSetManifest.FileName)}: crops of {crops.Manifest.ImageSize} px; the network takes {InceptionResnetV1.InputSize} px.");
         }
 
-        if (!FaceNormalizer.IsKnown(crops.Manifest.Normalization))
+        if (!FaceNormalization.IsKnown(crops.Manifest.Normalization))
         {
             throw new InvalidInputException($"{Path.Combine(inputs.CropsFolder, CropSetManifest.FileName)}: field \"normalization\": \"{crops.Manifest.Normalization}\" is not prewhiten or fixed.");
         }
