@@ -47,9 +47,9 @@ public sealed class CropStageWork : IDisposable
         Directory.CreateDirectory(files.Shards);
         return range.Stage switch
         {
-            RunStages.Prepare => Whole(PrepareAsync(files, request, settings, cancellationToken)),
+            RunStages.Prepare => StageWork.Whole(PrepareAsync(files, request, settings, cancellationToken)),
             RunStages.Crop => CropAsync(files, request, settings, range.First, range.Count, cancellationToken),
-            RunStages.Aggregate => Whole(SummarizeAsync(files, request, cancellationToken)),
+            RunStages.Aggregate => StageWork.Whole(SummarizeAsync(files, request, cancellationToken)),
             _ => throw new ArgumentException($"A crop run has no stage '{range.Stage}'.", nameof(range)),
         };
     }
@@ -66,15 +66,7 @@ public sealed class CropStageWork : IDisposable
         }
     }
 
-    private static readonly Func<CancellationToken, Task> Nothing = _ => Task.CompletedTask;
-
-    private static async Task<Func<CancellationToken, Task>> Whole(Task work)
-    {
-        await work.ConfigureAwait(false);
-        return Nothing;
-    }
-
-    private static CropSetManifest ManifestOf(RunRequest request, CropSettings settings, string study, string studyName, int images) => new(
+    private static CropSetManifest ManifestOf(CropSettings settings, string study, string studyName, int images) => new(
         CropSetManifest.CurrentFormat,
         studyName,
         study,
@@ -124,7 +116,7 @@ public sealed class CropStageWork : IDisposable
 
         var output = files.Output(request);
         Directory.CreateDirectory(CropSet.ShardFolder(output));
-        var wanted = ManifestOf(request, settings, study, manifest.Name, table.Images.Count);
+        var wanted = ManifestOf(settings, study, manifest.Name, table.Images.Count);
         if (File.Exists(Path.Combine(output, CropSetManifest.FileName)))
         {
             var existing = CropSetManifest.Read(output);

@@ -66,7 +66,8 @@ public static class StageWork
 
     private static readonly Func<CancellationToken, Task> Nothing = _ => Task.CompletedTask;
 
-    private static async Task<Func<CancellationToken, Task>> Whole(Task work)
+    /// <summary>A one-unit stage's work, which writes everything itself: nothing is left to write afterwards.</summary>
+    internal static async Task<Func<CancellationToken, Task>> Whole(Task work)
     {
         await work.ConfigureAwait(false);
         return Nothing;
