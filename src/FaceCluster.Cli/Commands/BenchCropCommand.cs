@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using FaceCluster.Cli.Cluster;
 using FaceCluster.Grains;
 using FaceCluster.Synthetic;
 using FaceCluster.Tables;
@@ -76,21 +75,8 @@ internal static class BenchCropCommand
                 },
                 CancellationToken.None);
             var watch = Stopwatch.StartNew();
-            Directory.CreateDirectory(crops);
-            await EmbeddedRun.RunAsync(
-                context,
-                new Execution(false, Path.Combine(scratch, "data-root"), null),
-                workers,
-                (root, runId, _) =>
-                {
-                    var inputs = DataRootPaths.Resolve(root, RunPaths.Inputs(runId));
-                    Directory.CreateDirectory(inputs);
-                    Directory.CreateSymbolicLink(Path.Combine(inputs, "study"), study);
-                    Directory.CreateSymbolicLink(Path.Combine(inputs, "crops"), crops);
-                    return Task.FromResult(new RunRequest(AnalysisKind.Crop, null, $"{RunPaths.Inputs(runId)}/study", $"{RunPaths.Inputs(runId)}/crops", Crop: settings));
-                },
-                stagingFolder: null,
-                cancellationToken).ConfigureAwait(false);
+            await CropCommand.CropThroughClusterAsync(
+                context, study, crops, settings, workers, new Execution(false, Path.Combine(scratch, "data-root"), null), cancellationToken).ConfigureAwait(false);
             var seconds = watch.Elapsed.TotalSeconds;
             await sampling.CancelAsync().ConfigureAwait(false);
             await sampler.ConfigureAwait(false);

@@ -90,6 +90,18 @@ internal static class CropCommand
         }
 
         var output = Path.GetFullPath(outputPath);
+        await CropThroughClusterAsync(context, study, output, settings, workers, execution, cancellationToken).ConfigureAwait(false);
+        await WriteSummaryAsync(context, output, cancellationToken).ConfigureAwait(false);
+        return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// Crops the study folder <paramref name="study"/> into the crop folder <paramref name="output"/> (full paths) through the
+    /// embedded cluster, or the one <paramref name="execution"/> names; also what <c>bench crop</c> times.
+    /// </summary>
+    internal static async Task CropThroughClusterAsync(
+        CliContext context, string study, string output, CropSettings settings, int workers, Execution execution, CancellationToken cancellationToken)
+    {
         Directory.CreateDirectory(output);
         var onCluster = execution.Cluster is not null || Environment.GetEnvironmentVariable(EmbeddedRun.ClusterVariable) is { Length: > 0 };
         await EmbeddedRun.RunAsync(
@@ -104,9 +116,6 @@ internal static class CropCommand
             },
             stagingFolder: null,
             cancellationToken).ConfigureAwait(false);
-
-        await WriteSummaryAsync(context, output, cancellationToken).ConfigureAwait(false);
-        return ExitCodes.Success;
     }
 
     /// <summary>
