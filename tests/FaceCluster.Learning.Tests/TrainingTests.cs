@@ -16,16 +16,18 @@ public sealed class TrainingTests(TinyStudy study, ITestOutputHelper output)
 {
     /// <summary>
     /// Settings that learn the tiny study in seconds on two cores once the trunk features are cached: more, smaller
-    /// batches at a higher rate than the paper's, no learning-rate decay, dropout 0.2 rather than 0.6 (the paper's
-    /// settings assume 452,783 faces), held-out 25% so that the held-out MSE rests on 24 mimics.
+    /// batches at a higher rate than the paper's, halved every 60 batches (the paper's StepLR would stop learning after
+    /// a few epochs of 9 batches), dropout 0.2 rather than 0.6 (the paper's settings assume 452,783 faces), held-out 25%
+    /// so that the held-out MSE rests on 72 mimics.
     /// </summary>
     internal static TrainingOptions Tiny => new()
     {
-        Epochs = 24,
-        BatchSize = 12,
-        LearningRate = 3e-3,
+        Epochs = 40,
+        BatchSize = 24,
+        LearningRate = 1e-3,
         Dropout = 0.2,
-        LearningRateStepBatches = 1000,
+        LearningRateStepBatches = 60,
+        LearningRateGamma = 0.5,
         HeldOutFraction = 0.25,
         Device = "cpu",
         TrunkBatchSize = 32,
@@ -48,24 +50,24 @@ public sealed class TrainingTests(TinyStudy study, ITestOutputHelper output)
         var summary = result.Manifest.Training!;
         output.WriteLine($"baseline {summary.BaselineMse:F4}; held-out {string.Join(", ", summary.HeldOutMse.Select(m => m.ToString("F4")))}; train {summary.FinalTrainLoss:F4}");
 
-        Assert.Equal(24, summary.HeldOutFaces);
-        Assert.Equal(72, summary.TrainFaces);
-        Assert.Equal(24, summary.HeldOutMse.Count);
-        Assert.True(summary.HeldOutMse[^1] < 0.5 * summary.BaselineMse!.Value, $"held-out {summary.HeldOutMse[^1]:F4} vs mean predictor {summary.BaselineMse:F4}");
+        Assert.Equal(72, summary.HeldOutFaces);
+        Assert.Equal(216, summary.TrainFaces);
+        Assert.Equal(40, summary.HeldOutMse.Count);
+        Assert.True(summary.HeldOutMse[^1] < 0.6 * summary.BaselineMse!.Value, $"held-out {summary.HeldOutMse[^1]:F4} vs mean predictor {summary.BaselineMse:F4}");
         Assert.Contains(result.Warnings, w => w.Contains("no backbone weights", StringComparison.Ordinal));
 
-        // The loss curve: one row per batch (6 per epoch), held-out and baseline on each epoch's last.
+        // The loss curve: one row per batch (9 per epoch), held-out and baseline on each epoch's last.
         var loss = await ParquetTableReader.ReadAllAsync(Path.Combine(folder, ModelManifest.LossFileName), TestContext.Current.CancellationToken);
         Assert.Equal(["epoch", "batch", "step", "faces", "train_loss", "lr", "heldout_mse", "baseline_mse"], loss.Columns.Select(c => c.Name));
-        Assert.Equal(24 * 6, loss.RowCount);
+        Assert.Equal(40 * 9, loss.RowCount);
         var heldOut = (double?[])loss.FindColumn("heldout_mse")!.Values;
-        Assert.Equal(24, heldOut.Count(v => v is not null));
+        Assert.Equal(40, heldOut.Count(v => v is not null));
         Assert.Equal(summary.HeldOutMse[^1], heldOut[^1]!.Value, 12);
 
-        // The split: 96 mimics, 24 held out, by mimic.
+        // The split: 288 mimics, 72 held out, by mimic.
         var split = await ParquetTableReader.ReadAllAsync(Path.Combine(folder, ModelManifest.SplitFileName), TestContext.Current.CancellationToken);
-        Assert.Equal(96, split.RowCount);
-        Assert.Equal(24, ((string?[])split.FindColumn("split")!.Values).Count(s => s == "held_out"));
+        Assert.Equal(288, split.RowCount);
+        Assert.Equal(72, ((string?[])split.FindColumn("split")!.Values).Count(s => s == "held_out"));
 
         // Predictions on the seeds, which the model never saw: the wide format, seeds and attributes in order.
         var predictions = Path.Combine(folder, "predictions.parquet");
@@ -78,13 +80,13 @@ public sealed class TrainingTests(TinyStudy study, ITestOutputHelper output)
         var targets = await WideTableReader.ReadAsync(study.TargetsPath, TestContext.Current.CancellationToken);
         var errors = table.AlignTo(targets).Values.Zip(targets.Values, (p, t) => (p - t) * (p - t)).Average();
         output.WriteLine($"seed MSE {errors:F4}");
-        Assert.True(errors < summary.BaselineMse, $"seed predictions MSE {errors:F4} vs mean predictor {summary.BaselineMse:F4}");
+        Assert.True(errors < 0.6 * summary.BaselineMse, $"seed predictions MSE {errors:F4} vs mean predictor {summary.BaselineMse:F4}");
 
         // Mimics, in the per-image layout.
         var mimics = Path.Combine(folder, "mimics.parquet");
         await ModelPredictor.PredictAsync(folder, study.CropsFolder, mimics, new PredictionOptions { Device = "cpu", Kind = PredictionKind.Mimic }, null, TestContext.Current.CancellationToken);
         var mimicTable = await ParquetTableReader.ReadAllAsync(mimics, TestContext.Current.CancellationToken);
-        Assert.Equal(96, mimicTable.RowCount);
+        Assert.Equal(288, mimicTable.RowCount);
         Assert.Equal(["image_id", "kind", "seed_id", .. manifest.Attributes], mimicTable.Columns.Select(c => c.Name));
     }
 
@@ -100,7 +102,7 @@ public sealed class TrainingTests(TinyStudy study, ITestOutputHelper output)
         Assert.Equal(19, cached.Manifest.Training.TrainFaces);
         Assert.Equal(cached.Manifest.Training.Steps, direct.Manifest.Training.Steps);
         Assert.Equal(cached.Manifest.Training.HeldOutMse[^1], direct.Manifest.Training.HeldOutMse[^1], 3);
-        Assert.Contains(cached.Warnings, w => w.Contains("72 mimic(s) left out: no crop (no_face)", StringComparison.Ordinal));
+        Assert.Contains(cached.Warnings, w => w.Contains("264 mimic(s) left out: no crop (no_face)", StringComparison.Ordinal));
         AssertSameWeights(cached.ModelFolder, direct.ModelFolder, 1e-3);
     }
 
