@@ -1,14 +1,16 @@
 namespace FaceCluster.Learning.Grains;
 
 /// <summary>
-/// Trains the DNN or runs it on crops, one job per grain (key: a job id). Every call returns at once: start, then poll
-/// <see cref="GetStatus"/>. Placed on a gpu silo when the cluster has one (<c>PreferGpuSilo</c>), anywhere otherwise.
-/// Messages carry file paths that every silo can read; tensors never leave the silo.
+/// Trains the DNN or runs it on crops, one job at a time per grain (key: <see cref="TrainerKeys"/>). Every call returns at
+/// once: start, then poll <see cref="GetStatus"/>. Placed on a gpu silo when the cluster has one (<c>PreferGpuSilo</c>),
+/// anywhere otherwise. Messages carry file paths that every silo can read at the same path; tensors never leave the silo.
+/// The job and its outcome are persisted: when the silo running a job stops or dies, the next call runs it again on
+/// another silo, training from the model folder's last checkpoint.
 /// </summary>
 [Alias("FaceCluster.ITrainerGrain")]
 public interface ITrainerGrain : IGrainWithStringKey
 {
-    /// <summary>Starts training (idempotent while the same job runs); returns the status.</summary>
+    /// <summary>Starts training (idempotent while the same job runs; a finished job may be replaced); returns the status.</summary>
     [Alias("StartTraining")]
     ValueTask<LearningJobStatus> StartTraining(TrainingJob job);
 
@@ -70,6 +72,7 @@ public sealed record PredictionJob(
 /// <param name="Silo">The silo it runs on and its role.</param>
 /// <param name="Device">The torch device (<c>cpu</c>, <c>cuda:0</c>) once known.</param>
 /// <param name="Summary">On completion: model.json's training summary or the prediction's row count, as JSON.</param>
+/// <param name="Attempt">How many times the job was started: 1, plus one for every restart after its silo was lost.</param>
 [GenerateSerializer]
 [Immutable]
 [Alias("FaceCluster.LearningJobStatus")]
@@ -87,8 +90,40 @@ public sealed record LearningJobStatus(
     [property: Id(10)] bool BadInput,
     [property: Id(11)] string Silo,
     [property: Id(12)] string Device,
-    [property: Id(13)] string? Summary)
+    [property: Id(13)] string? Summary,
+    [property: Id(14)] int Attempt = 0)
 {
     /// <summary>Whether the job has ended (completed, failed or cancelled).</summary>
     public bool IsFinished => State is "completed" or "failed" or "cancelled";
+}
+
+/// <summary>The persisted state of a trainer grain: its job (one of the two) and the status last written.</summary>
+[GenerateSerializer]
+[Alias("FaceCluster.TrainerState")]
+public sealed class TrainerState
+{
+    /// <summary>The training job, when the grain's job is one.</summary>
+    [Id(0)]
+    public TrainingJob? Training { get; set; }
+
+    /// <summary>The prediction job, when the grain's job is one.</summary>
+    [Id(1)]
+    public PredictionJob? Prediction { get; set; }
+
+    /// <summary>The status when the job started or ended; <c>running</c> here with no live activation means its silo was lost.</summary>
+    [Id(2)]
+    public LearningJobStatus? Status { get; set; }
+}
+
+/// <summary>
+/// The grain keys of learning jobs: one grain per model folder for training and per output table for predictions, so
+/// that submitting the same command again, from any client, finds the job that is running rather than starting another.
+/// </summary>
+public static class TrainerKeys
+{
+    /// <summary>The key of the training job that writes <paramref name="modelFolder"/> (a full path).</summary>
+    public static string Training(string modelFolder) => "train:" + Path.GetFullPath(modelFolder);
+
+    /// <summary>The key of the prediction job that writes <paramref name="outputPath"/> (a full path).</summary>
+    public static string Prediction(string outputPath) => "predict:" + Path.GetFullPath(outputPath);
 }

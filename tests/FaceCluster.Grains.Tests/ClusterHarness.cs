@@ -23,12 +23,18 @@ internal sealed class ClusterHarness : IAsyncDisposable
 
     public IClusterClient Client => Cluster.Client;
 
-    public static async Task<ClusterHarness> StartAsync(short silos, string dataRoot, Action<FaceClusterClusterOptions>? configure = null, RecordingObserver? observer = null)
+    public static async Task<ClusterHarness> StartAsync(
+        short silos,
+        string dataRoot,
+        Action<FaceClusterClusterOptions>? configure = null,
+        RecordingObserver? observer = null,
+        Action<InProcessTestSiloSpecificOptions, ISiloBuilder>? configureSilo = null)
     {
         observer ??= new RecordingObserver();
         var builder = new InProcessTestClusterBuilder(silos);
-        builder.ConfigureSilo((_, silo) =>
+        builder.ConfigureSilo((siloOptions, silo) =>
         {
+            configureSilo?.Invoke(siloOptions, silo);
             silo.AddFaceClusterGrains(options =>
                 {
                     options.DataRoot = dataRoot;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using FaceCluster.Cli.Cluster;
 using FaceCluster.Cli.Progress;
 using FaceCluster.Hosting;
 using FaceCluster.Learning.Data;
@@ -11,6 +12,7 @@ using FaceCluster.Learning.Training;
 using FaceCluster.Studies;
 using FaceCluster.Tables;
 using FaceCluster.Torch;
+using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 
 namespace FaceCluster.Cli.Commands;
@@ -18,12 +20,15 @@ namespace FaceCluster.Cli.Commands;
 /// <summary>
 /// The DNN: <c>facecluster train</c> (the paper's model on the mimics of a study), <c>facecluster predict</c> (its outputs
 /// on the seeds: predictions.parquet), <c>facecluster model describe</c> and <c>facecluster bench train</c>. Training and
-/// prediction run on a trainer grain of an embedded cluster (placed on a gpu silo where there is one), or in this
-/// process with <c>--in-process</c>.
+/// prediction run on a trainer grain of an embedded cluster, or of a running one with <c>--cluster</c> (placed on a gpu
+/// silo where there is one), or in this process with <c>--in-process</c>.
 /// </summary>
 internal static class LearningCommands
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long the job may not answer before the command gives up (a silo death takes seconds to detect).</summary>
+    private static readonly TimeSpan LostContactLimit = TimeSpan.FromMinutes(5);
 
     /// <summary>Builds <c>train</c>.</summary>
     public static Command CreateTrain(CliContext context)
@@ -53,9 +58,10 @@ internal static class LearningCommands
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the model in MODEL." };
         var threads = ThreadsOption();
         var inProcess = InProcessOption();
+        var cluster = ClusterOption();
         var command = new Command("train", "Train the paper's DNN (facenet-pytorch InceptionResnetV1, trunk frozen, block8 and head trained) to predict each mimic's seed targets.")
         {
-            study, crops, output, targets, backbone, epochs, batch, lr, weightDecay, lrStep, lrGamma, heldOut, seed, dropout, device, noCache, cacheDtype, trunkBatch, checkpointEvery, work, resume, overwrite, threads, inProcess,
+            study, crops, output, targets, backbone, epochs, batch, lr, weightDecay, lrStep, lrGamma, heldOut, seed, dropout, device, noCache, cacheDtype, trunkBatch, checkpointEvery, work, resume, overwrite, threads, inProcess, cluster,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -92,7 +98,7 @@ internal static class LearningCommands
                 parseResult.GetValue(targets) ?? Path.Combine(studyFolder, StudyAggregation.TargetsFile),
                 parseResult.GetRequiredValue(crops),
                 parseResult.GetRequiredValue(output));
-            return TrainAsync(context, inputs, options, parseResult.GetValue(inProcess), cancellationToken);
+            return TrainAsync(context, inputs, options, Placement(parseResult.GetValue(inProcess), parseResult.GetValue(cluster)), cancellationToken);
         });
         return command;
     }
@@ -108,9 +114,10 @@ internal static class LearningCommands
         var device = DeviceOption();
         var threads = ThreadsOption();
         var inProcess = InProcessOption();
+        var cluster = ClusterOption();
         var command = new Command("predict", "Run a trained model on the crops of a study: its outputs for each seed are the X of the PPCA.")
         {
-            model, crops, output, kind, batch, device, threads, inProcess,
+            model, crops, output, kind, batch, device, threads, inProcess, cluster,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -128,7 +135,7 @@ internal static class LearningCommands
                 Threads = parseResult.GetValue(threads),
             };
             return PredictAsync(
-                context, parseResult.GetRequiredValue(model), parseResult.GetRequiredValue(crops), parseResult.GetRequiredValue(output), options, parseResult.GetValue(inProcess), cancellationToken);
+                context, parseResult.GetRequiredValue(model), parseResult.GetRequiredValue(crops), parseResult.GetRequiredValue(output), options, Placement(parseResult.GetValue(inProcess), parseResult.GetValue(cluster)), cancellationToken);
         });
         return command;
     }
@@ -210,7 +217,7 @@ internal static class LearningCommands
         return command;
     }
 
-    private static async Task<int> TrainAsync(CliContext context, TrainingInputs inputs, TrainingOptions options, bool inProcess, CancellationToken cancellationToken)
+    private static async Task<int> TrainAsync(CliContext context, TrainingInputs inputs, TrainingOptions options, JobPlacement placement, CancellationToken cancellationToken)
     {
         var problems = options.Validate();
         if (problems.Count > 0)
@@ -224,7 +231,7 @@ internal static class LearningCommands
         }
 
         string summaryJson;
-        if (inProcess)
+        if (placement.InProcess)
         {
             var result = await context.Progress.RunAsync(reporter =>
             {
@@ -245,7 +252,7 @@ internal static class LearningCommands
                     BackboneWeights = options.BackboneWeights is null ? null : Path.GetFullPath(options.BackboneWeights),
                     WorkFolder = options.WorkFolder is null ? null : Path.GetFullPath(options.WorkFolder),
                 }, AtomicFile.JsonOptions));
-            var status = await RunOnGrainAsync(context, grain => grain.StartTraining(job), cancellationToken).ConfigureAwait(false);
+            var status = await RunOnGrainAsync(context, placement, TrainerKeys.Training(job.ModelFolder), grain => grain.StartTraining(job), cancellationToken).ConfigureAwait(false);
             summaryJson = status.Summary ?? "{}";
         }
 
@@ -259,7 +266,7 @@ internal static class LearningCommands
     }
 
     private static async Task<int> PredictAsync(
-        CliContext context, string model, string crops, string output, PredictionOptions options, bool inProcess, CancellationToken cancellationToken)
+        CliContext context, string model, string crops, string output, PredictionOptions options, JobPlacement placement, CancellationToken cancellationToken)
     {
         var problems = options.Validate();
         if (problems.Count > 0)
@@ -270,7 +277,7 @@ internal static class LearningCommands
         // Refuse a bad model folder before any work.
         ModelManifest.Read(model);
         int rows;
-        if (inProcess)
+        if (placement.InProcess)
         {
             var result = await context.Progress.RunAsync(reporter =>
             {
@@ -282,7 +289,7 @@ internal static class LearningCommands
         else
         {
             var job = new PredictionJob(Path.GetFullPath(model), Path.GetFullPath(crops), Path.GetFullPath(output), JsonSerializer.Serialize(options, AtomicFile.JsonOptions));
-            var status = await RunOnGrainAsync(context, grain => grain.StartPrediction(job), cancellationToken).ConfigureAwait(false);
+            var status = await RunOnGrainAsync(context, placement, TrainerKeys.Prediction(job.OutputPath), grain => grain.StartPrediction(job), cancellationToken).ConfigureAwait(false);
             rows = JsonSerializer.Deserialize<PredictionResult>(status.Summary ?? "{}", AtomicFile.JsonOptions)?.Rows ?? 0;
         }
 
@@ -291,12 +298,37 @@ internal static class LearningCommands
     }
 
     /// <summary>
-    /// Starts a job on a trainer grain of an embedded cluster (its silo declares the gpu role when CUDA is available),
-    /// polls it with progress, cancels it on Ctrl+C, and returns its final status; a failure is thrown.
+    /// Starts a job on a trainer grain, of the cluster <paramref name="placement"/> names or of an embedded one (its silo
+    /// declares the gpu role when CUDA is available), polls it with progress, cancels it on Ctrl+C, and returns its final
+    /// status; a failure is thrown. The same command again finds the job if it is still running (the key is the output's).
     /// </summary>
     private static async Task<LearningJobStatus> RunOnGrainAsync(
-        CliContext context, Func<ITrainerGrain, ValueTask<LearningJobStatus>> start, CancellationToken cancellationToken)
+        CliContext context, JobPlacement placement, string key, Func<ITrainerGrain, ValueTask<LearningJobStatus>> start, CancellationToken cancellationToken)
     {
+        if (placement.Cluster is { } address)
+        {
+            FaceClusterRedisOptions options;
+            try
+            {
+                options = FaceClusterRedisOptions.ParseClusterAddress(address);
+            }
+            catch (FormatException e)
+            {
+                throw new InvalidInputException($"--cluster: {e.Message}");
+            }
+
+            using var host = await FaceClusterRedisExtensions.StartRedisClientAsync(options, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await FollowAsync(context, host.Services.GetRequiredService<IClusterClient>().GetGrain<ITrainerGrain>(key), start, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await host.StopAsync(timeout.Token).ConfigureAwait(false);
+            }
+        }
+
         var role = TorchRuntime.Initialize().CudaAvailable ? SiloRoles.Gpu : SiloRoles.Cpu;
         var root = Directory.CreateTempSubdirectory("facecluster-train-").FullName;
         try
@@ -304,74 +336,7 @@ internal static class LearningCommands
             var cluster = await EmbeddedCluster.StartAsync(root, configureSilo: silo => silo.AddFaceClusterRole(role), cancellationToken: cancellationToken).ConfigureAwait(false);
             await using (cluster.ConfigureAwait(false))
             {
-                var grain = cluster.Client.GetGrain<ITrainerGrain>($"job-{Guid.NewGuid():N}");
-                var status = await start(grain).ConfigureAwait(false);
-                var warned = 0;
-                status = await context.Progress.RunAsync(async reporter =>
-                {
-                    IProgressStep? step = null;
-                    string phase = "";
-                    long done = 0;
-                    try
-                    {
-                        while (true)
-                        {
-                            foreach (var warning in status.Warnings.Skip(warned))
-                            {
-                                await context.Error.WriteLineAsync($"warning: {warning}").ConfigureAwait(false);
-                            }
-
-                            warned = status.Warnings.Count;
-                            if (status.Phase != phase && status.Total > 0 && status.Phase != "held-out")
-                            {
-                                step?.Dispose();
-                                phase = status.Phase;
-                                step = reporter.Start(phase, status.Total);
-                                done = 0;
-                            }
-
-                            if (step is not null && status.Phase == phase && status.Done > done)
-                            {
-                                step.Advance(status.Done - done);
-                                done = status.Done;
-                            }
-
-                            if (status.IsFinished)
-                            {
-                                return status;
-                            }
-
-                            try
-                            {
-                                await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
-                            }
-                            catch (OperationCanceledException)
-                            {
-                                await grain.Cancel().ConfigureAwait(false);
-                                while (!(await grain.GetStatus().ConfigureAwait(false)).IsFinished)
-                                {
-                                    await Task.Delay(PollInterval, CancellationToken.None).ConfigureAwait(false);
-                                }
-
-                                throw;
-                            }
-
-                            status = await grain.GetStatus().ConfigureAwait(false);
-                        }
-                    }
-                    finally
-                    {
-                        step?.Dispose();
-                    }
-                }).ConfigureAwait(false);
-
-                return status.State switch
-                {
-                    "completed" => status,
-                    "cancelled" => throw new OperationCanceledException(cancellationToken),
-                    _ when status.BadInput => throw new InvalidInputException(status.Error ?? "the job failed"),
-                    _ => throw new InvalidOperationException($"the {status.Kind} job failed on {status.Silo}: {status.Error}"),
-                };
+                return await FollowAsync(context, cluster.Client.GetGrain<ITrainerGrain>(key), start, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -383,6 +348,118 @@ internal static class LearningCommands
             catch (IOException)
             {
                 // A leftover temporary folder matters less than the result.
+            }
+        }
+    }
+
+    private static async Task<LearningJobStatus> FollowAsync(
+        CliContext context, ITrainerGrain grain, Func<ITrainerGrain, ValueTask<LearningJobStatus>> start, CancellationToken cancellationToken)
+    {
+        var status = await start(grain).ConfigureAwait(false);
+        var warned = 0;
+        var attempt = status.Attempt;
+        status = await context.Progress.RunAsync(async reporter =>
+        {
+            IProgressStep? step = null;
+            string phase = "";
+            long done = 0;
+            try
+            {
+                while (true)
+                {
+                    foreach (var warning in status.Warnings.Skip(warned))
+                    {
+                        await context.Error.WriteLineAsync($"warning: {warning}").ConfigureAwait(false);
+                    }
+
+                    warned = status.Warnings.Count;
+                    if (status.Attempt != attempt)
+                    {
+                        // Started again on another silo: its phases start over.
+                        attempt = status.Attempt;
+                        phase = "";
+                    }
+
+                    if (status.Phase != phase && status.Total > 0 && status.Phase != "held-out")
+                    {
+                        step?.Dispose();
+                        phase = status.Phase;
+                        step = reporter.Start(phase, status.Total);
+                        done = 0;
+                    }
+
+                    if (step is not null && status.Phase == phase && status.Done > done)
+                    {
+                        step.Advance(status.Done - done);
+                        done = status.Done;
+                    }
+
+                    if (status.IsFinished)
+                    {
+                        return status;
+                    }
+
+                    try
+                    {
+                        await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        await grain.Cancel().ConfigureAwait(false);
+                        while (!(await grain.GetStatus().ConfigureAwait(false)).IsFinished)
+                        {
+                            await Task.Delay(PollInterval, CancellationToken.None).ConfigureAwait(false);
+                        }
+
+                        throw;
+                    }
+
+                    status = await PollAsync(context, grain, status, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                step?.Dispose();
+            }
+        }).ConfigureAwait(false);
+
+        return status.State switch
+        {
+            "completed" => status,
+            "cancelled" => throw new OperationCanceledException(cancellationToken),
+            _ when status.BadInput => throw new InvalidInputException(status.Error ?? "the job failed"),
+            _ => throw new InvalidOperationException($"the {status.Kind} job failed on {status.Silo}: {status.Error}"),
+        };
+    }
+
+    /// <summary>
+    /// The job's status; while its silo is being declared dead calls fail or time out, so failures are retried for up to
+    /// <see cref="LostContactLimit"/> (the next call that succeeds runs the job again on a live silo).
+    /// </summary>
+    private static async Task<LearningJobStatus> PollAsync(CliContext context, ITrainerGrain grain, LearningJobStatus last, CancellationToken cancellationToken)
+    {
+        var since = DateTime.UtcNow;
+        var told = false;
+        while (true)
+        {
+            try
+            {
+                return await grain.GetStatus().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException && !cancellationToken.IsCancellationRequested)
+            {
+                if (DateTime.UtcNow - since > LostContactLimit)
+                {
+                    throw new InvalidOperationException($"lost contact with the {last.Kind} job on {last.Silo} for {LostContactLimit.TotalMinutes:F0} minutes: {InvalidInputException.OneLine(e.Message)}", e);
+                }
+
+                if (!told)
+                {
+                    told = true;
+                    await context.Error.WriteLineAsync($"warning: the {last.Kind} job's silo {last.Silo} does not answer ({e.GetType().Name}); waiting for the cluster to move it").ConfigureAwait(false);
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -419,6 +496,28 @@ internal static class LearningCommands
 
     private static Option<bool> InProcessOption() =>
         new("--in-process") { Description = "Run in this process instead of on a trainer grain of an embedded cluster (same results)." };
+
+    private static Option<string?> ClusterOption() =>
+        new("--cluster")
+        {
+            Description = $"Run on a trainer grain of a running cluster (a gpu silo when it has one): redis://HOST:PORT/CLUSTER_ID [default: ${EmbeddedRun.ClusterVariable}]. Its silos must see the study, crops and output at the same paths.",
+            HelpName = "ADDRESS",
+        };
+
+    /// <summary>Where a job runs: in this process, on the named cluster, else on an embedded one.</summary>
+    private static JobPlacement Placement(bool inProcess, string? cluster)
+    {
+        var address = cluster ?? (Environment.GetEnvironmentVariable(EmbeddedRun.ClusterVariable) is { Length: > 0 } named ? named : null);
+        if (inProcess && cluster is not null)
+        {
+            throw new InvalidInputException("--in-process and --cluster exclude each other: run here, or on the cluster");
+        }
+
+        return new JobPlacement(inProcess, inProcess ? null : address);
+    }
+
+    /// <summary>Where a learning job runs.</summary>
+    private sealed record JobPlacement(bool InProcess, string? Cluster);
 
     private static string Duration(double seconds) =>
         seconds < 120 ? Invariant($"{seconds:F0} s") : seconds < 7200 ? Invariant($"{seconds / 60:F1} min") : Invariant($"{seconds / 3600:F1} h");
