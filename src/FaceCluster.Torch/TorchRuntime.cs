@@ -31,9 +31,10 @@ public static class TorchRuntime
     /// <summary>
     /// Loads the natives if not yet loaded. <paramref name="libTorchDirectory"/> (or, when null, the environment
     /// variable <see cref="LibTorchVariable"/>) selects an external libtorch; it must be given before the first use.
+    /// <paramref name="setting"/> names where the directory came from in error messages (the variable by default).
     /// </summary>
     /// <exception cref="TorchRuntimeException">The natives cannot be loaded; the message says which file and why.</exception>
-    public static TorchRuntimeInfo Initialize(string? libTorchDirectory = null)
+    public static TorchRuntimeInfo Initialize(string? libTorchDirectory = null, string? setting = null)
     {
         lock (Gate)
         {
@@ -46,7 +47,7 @@ public static class TorchRuntime
             var loaded = new List<string>();
             if (!string.IsNullOrWhiteSpace(external))
             {
-                loaded.AddRange(LoadExternal(external));
+                loaded.AddRange(LoadExternal(external, libTorchDirectory is null ? LibTorchVariable : setting ?? "libtorch directory"));
             }
 
             try
@@ -137,11 +138,11 @@ public static class TorchRuntime
         return null;
     }
 
-    private static List<string> LoadExternal(string directory)
+    private static List<string> LoadExternal(string directory, string setting)
     {
         if (!Directory.Exists(directory))
         {
-            throw new TorchRuntimeException($"{LibTorchVariable}={directory}: no such directory.");
+            throw new TorchRuntimeException($"{setting}={directory}: no such directory.");
         }
 
         var loaded = new List<string>();
@@ -155,7 +156,7 @@ public static class TorchRuntime
                     continue;
                 }
 
-                throw new TorchRuntimeException($"{LibTorchVariable}={directory}: {name} is missing; expected a libtorch lib directory.");
+                throw new TorchRuntimeException($"{setting}={directory}: {name} is missing; expected a libtorch lib directory.");
             }
 
             try

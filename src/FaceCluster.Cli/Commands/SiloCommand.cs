@@ -5,6 +5,7 @@ using FaceCluster.Api;
 using FaceCluster.Grains;
 using FaceCluster.Hosting;
 using FaceCluster.Tables;
+using FaceCluster.Torch;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -40,10 +41,15 @@ internal static class SiloCommand
         var gatewayPort = new Option<int?>("--gateway-port") { Description = $"Port for clients [default: {Section}:GatewayPort, else 30000].", HelpName = "N" };
         var apiPort = new Option<int?>("--api-port") { Description = $"Port of the HTTP API, passed on as {Section}:ApiPort.", HelpName = "N" };
         var data = new Option<string?>("--data") { Description = $"The data root shared by every silo at the same absolute path [default: {Section}:DataRoot].", HelpName = "DIR" };
+        var libTorch = new Option<string?>("--libtorch")
+        {
+            Description = $"A libtorch lib folder to load instead of the bundled CPU one, for example PyTorch's on a GPU node [default: {Section}:LibTorch, else ${TorchRuntime.LibTorchVariable}].",
+            HelpName = "DIR",
+        };
         var advertise = new Option<string?>("--advertise") { Description = $"IP address other silos and clients reach this silo at [default: {Section}:AdvertisedAddress, else Orleans' choice; 127.0.0.1 for localhost].", HelpName = "IP" };
         var command = new Command("silo", "Run one silo of a FaceCluster cluster until SIGTERM or Ctrl+C.")
         {
-            clustering, redis, clusterId, role, siloPort, gatewayPort, apiPort, data, advertise,
+            clustering, redis, clusterId, role, siloPort, gatewayPort, apiPort, data, advertise, libTorch,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -65,6 +71,7 @@ internal static class SiloCommand
             Set("ApiPort", parseResult.GetValue(apiPort));
             Set("DataRoot", parseResult.GetValue(data) is { } root ? Path.GetFullPath(root) : null);
             Set("AdvertisedAddress", parseResult.GetValue(advertise));
+            Set("LibTorch", parseResult.GetValue(libTorch) is { } folder ? Path.GetFullPath(folder) : null);
             return RunAsync(context, overrides, cancellationToken);
         });
         return command;
@@ -129,6 +136,30 @@ internal static class SiloCommand
             throw new InvalidInputException(string.Join("; ", problems));
         }
 
+        // Torch is loaded now, where an external libtorch is named or the silo is to do GPU work, so that a bad folder or
+        // a gpu silo without CUDA is said at start rather than at the first job.
+        var torchNote = string.Empty;
+        var libTorch = settings["LibTorch"];
+        if (!string.IsNullOrWhiteSpace(libTorch) || role == SiloRoles.Gpu || !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(TorchRuntime.LibTorchVariable)))
+        {
+            TorchRuntimeInfo torch;
+            try
+            {
+                torch = TorchRuntime.Initialize(string.IsNullOrWhiteSpace(libTorch) ? null : libTorch, $"{Section}:LibTorch");
+            }
+            catch (TorchRuntimeException e)
+            {
+                throw new InvalidInputException(e.Message);
+            }
+
+            torchNote = $", libtorch {torch.ExternalLibTorch ?? "bundled (CPU)"}, CUDA {(torch.CudaAvailable ? $"{torch.CudaDeviceCount} device(s)" : "not available")}";
+            if (role == SiloRoles.Gpu && !torch.CudaAvailable)
+            {
+                await context.Error.WriteLineAsync(
+                    $"warning: role gpu, but CUDA is not available (set --libtorch or {Section}:LibTorch to a CUDA libtorch): GPU work placed here runs on the CPU").ConfigureAwait(false);
+            }
+        }
+
         Directory.CreateDirectory(dataRoot!);
         builder.UseOrleans(silo =>
         {
@@ -162,7 +193,7 @@ internal static class SiloCommand
             silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration($"{Section}:Membership");
         });
         await context.Error.WriteLineAsync(
-            $"silo: {clustering} clustering{(redis is null ? string.Empty : $" on {redis.ConnectionString}")}, cluster {clusterId}, role {role}, silo port {siloPort}, gateway port {gatewayPort}, data root {dataRoot}{(servesApi ? $", HTTP API on port {apiPort}{(dashboard ? " with the dashboard at /dashboard" : string.Empty)}" : string.Empty)}").ConfigureAwait(false);
+            $"silo: {clustering} clustering{(redis is null ? string.Empty : $" on {redis.ConnectionString}")}, cluster {clusterId}, role {role}, silo port {siloPort}, gateway port {gatewayPort}, data root {dataRoot}{torchNote}{(servesApi ? $", HTTP API on port {apiPort}{(dashboard ? " with the dashboard at /dashboard" : string.Empty)}" : string.Empty)}").ConfigureAwait(false);
         if (builder is WebApplicationBuilder web)
         {
             web.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(apiPort));
