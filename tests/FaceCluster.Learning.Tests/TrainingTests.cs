@@ -114,6 +114,7 @@ public sealed class TrainingTests(TinyStudy study, ITestOutputHelper output)
         var folder = study.NewFolder("resumed");
         await TrainAsync(folder, Short with { Epochs = 1, WorkFolder = work }, study.SmallCropsFolder);
         Assert.True(File.Exists(Path.Combine(folder, ModelTrainer.CheckpointFolderName, "latest.json")));
+        AssertAdamStateIsPyTorchs(Path.Combine(folder, ModelTrainer.CheckpointFolderName, "step-00000003", AdamCheckpoint.FileName), steps: 3);
         var resumed = await TrainAsync(folder, Short with { Resume = true, WorkFolder = work }, study.SmallCropsFolder);
 
         Assert.Equal(straight.Manifest.Training!.Steps, resumed.Manifest.Training!.Steps);
@@ -126,6 +127,13 @@ public sealed class TrainingTests(TinyStudy study, ITestOutputHelper output)
         Assert.Contains("other settings", refused.Message, StringComparison.Ordinal);
         var exists = await Assert.ThrowsAsync<InvalidInputException>(() => TrainAsync(folder, Short with { WorkFolder = work }, study.SmallCropsFolder));
         Assert.Contains("--resume", exists.Message, StringComparison.Ordinal);
+
+        // A damaged optimizer state is named, not half-loaded.
+        var adam = Directory.GetFiles(Path.Combine(folder, ModelTrainer.CheckpointFolderName), AdamCheckpoint.FileName, SearchOption.AllDirectories).Single();
+        File.WriteAllBytes(adam, File.ReadAllBytes(adam)[..1000]);
+        var damaged = await Assert.ThrowsAsync<InvalidInputException>(() => TrainAsync(folder, Short with { Resume = true, WorkFolder = work }, study.SmallCropsFolder));
+        Assert.Contains(adam, damaged.Message, StringComparison.Ordinal);
+        Assert.Contains("--overwrite", damaged.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -267,6 +275,26 @@ public sealed class TrainingTests(TinyStudy study, ITestOutputHelper output)
         // A flat face: std 0, so the floor 1 / sqrt(N) applies.
         FaceNormalization.Normalize(new byte[pixels.Length], chw, FaceNormalization.PrewhitenMode);
         Assert.All(chw, v => Assert.Equal(0, v));
+    }
+
+    /// <summary>
+    /// The checkpoint's optimizer.pt is torch.optim.Adam's state_dict(): for each trained parameter, in order, a float
+    /// step and moments of its shape (the pickle's param_groups are checked by the checkpoint tests).
+    /// </summary>
+    private static void AssertAdamStateIsPyTorchs(string path, long steps)
+    {
+        using var model = FaceMeaningNet.Create(12, 1);
+        var parameters = model.TrainableParameters;
+        using var state = PyTorchCheckpoint.Read(path);
+        Assert.Equal(parameters.Count * 3, state.Count);
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            Assert.Equal(ScalarType.Float32, state[$"state.{i}.step"].dtype);
+            Assert.Equal(steps, (long)state[$"state.{i}.step"].item<float>());
+            Assert.Equal(parameters[i].shape, state[$"state.{i}.exp_avg"].shape);
+            Assert.Equal(parameters[i].shape, state[$"state.{i}.exp_avg_sq"].shape);
+            Assert.True(state[$"state.{i}.exp_avg_sq"].abs().sum().item<float>() > 0, $"parameter {i} has no second moment");
+        }
     }
 
     private static void AssertSameWeights(string folderA, string folderB, double tolerance)

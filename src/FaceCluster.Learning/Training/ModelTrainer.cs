@@ -6,6 +6,7 @@ using FaceCluster.Studies.Crops;
 using FaceCluster.Tables;
 using FaceCluster.Vision;
 using FaceCluster.Torch;
+using FaceCluster.Torch.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -67,7 +68,8 @@ public sealed record TrainingResult(string ModelFolder, ModelManifest Manifest, 
 /// <para>Determinism: the split and the epoch orders come from <see cref="SeededShuffle"/>, and torch is reseeded before
 /// every batch from (seed, step), so dropout masks depend on nothing but the seed and the step. On the CPU a run is
 /// repeatable bit for bit, and so is a resumed one.</para>
-/// <para>Resume: a checkpoint (<c>checkpoints/step-N/</c>: the weights, Adam's state in TorchSharp's format, and
+/// <para>Resume: a checkpoint (<c>checkpoints/step-N/</c>: the weights and Adam's state, both zip state dicts that
+/// PyTorch loads (<see cref="AdamCheckpoint"/>), and
 /// <c>checkpoints/latest.json</c> with the step and the loss curve so far) is written every
 /// <see cref="TrainingOptions.CheckpointEveryBatches"/> batches, every <see cref="TrainingOptions.CheckpointEveryEpochs"/>
 /// epochs and after the last, and when the run is cancelled.
@@ -385,7 +387,15 @@ public static class ModelTrainer
             {
                 var checkpoint = Path.Combine(folder, CheckpointFolderName, resume.Folder);
                 ModelWeights.Load(_model.Network, Path.Combine(checkpoint, ModelManifest.WeightsFileName));
-                optimizer.load_state_dict(Path.Combine(checkpoint, "optimizer.bin"));
+                var adam = Path.Combine(checkpoint, AdamCheckpoint.FileName);
+                try
+                {
+                    AdamCheckpoint.Load(optimizer, adam);
+                }
+                catch (Exception e) when (e is InvalidDataException or CheckpointFormatException)
+                {
+                    throw new InvalidInputException($"{InvalidInputException.OneLine(e.Message)}; --overwrite starts again.");
+                }
                 step = resume.Step;
                 Losses.AddRange(resume.Losses);
             }
@@ -574,14 +584,14 @@ public static class ModelTrainer
             return torch.tensor(values, [indices.Length, _width]).to(_device);
         }
 
-        private void SaveCheckpoint(string folder, torch.optim.Optimizer optimizer, long step)
+        private void SaveCheckpoint(string folder, TorchSharp.Modules.Adam optimizer, long step)
         {
             var root = Path.Combine(folder, CheckpointFolderName);
             var name = FormattableString.Invariant($"step-{step:D8}");
             var target = Path.Combine(root, name);
             Directory.CreateDirectory(target);
             ModelWeights.Save(_model.Network, Path.Combine(target, ModelManifest.WeightsFileName));
-            ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(Path.Combine(target, "optimizer.bin"));
+            AdamCheckpoint.Save(optimizer, _options.LearningRate, Path.Combine(target, AdamCheckpoint.FileName));
             var state = new CheckpointState(_options.ResultKey(), step, name, Losses);
             AtomicFile.WriteJsonAsync(Path.Combine(root, LatestFileName), state).GetAwaiter().GetResult();
             foreach (var old in Directory.EnumerateDirectories(root, "step-*"))

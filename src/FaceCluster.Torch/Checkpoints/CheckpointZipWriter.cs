@@ -30,8 +30,105 @@ internal static class CheckpointZipWriter
             contiguous.Add(tensor.detach().cpu().contiguous());
         }
 
+        WriteArchive(file, archiveName, BuildPickle(tensors, contiguous), contiguous);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="root"/>, a tree of <see cref="PythonDict"/>, <see cref="PythonTuple"/>, lists, strings,
+    /// integers, doubles, booleans, nulls and tensors, as <c>torch.save</c> would write the same Python object.
+    /// </summary>
+    public static void WriteObject(Stream file, string archiveName, object? root)
+    {
+        using var scope = torch.NewDisposeScope();
+        var contiguous = new List<torch.Tensor>();
+        using var pickle = new PickleBuilder();
+        pickle.Protocol(2);
+        Emit(root, 0);
+        pickle.Stop();
+        WriteArchive(file, archiveName, pickle.ToArray(), contiguous);
+
+        void Emit(object? value, int depth)
+        {
+            if (depth > 32)
+            {
+                throw new ArgumentException("objects nested more than 32 deep (or one that contains itself)", nameof(root));
+            }
+
+            switch (value)
+            {
+                case null:
+                    pickle.None();
+                    break;
+                case bool flag:
+                    pickle.Bool(flag);
+                    break;
+                case int or long:
+                    pickle.Int(Convert.ToInt64(value, CultureInfo.InvariantCulture));
+                    break;
+                case float or double:
+                    pickle.Float(Convert.ToDouble(value, CultureInfo.InvariantCulture));
+                    break;
+                case string text:
+                    pickle.Unicode(text);
+                    break;
+                case torch.Tensor tensor:
+                    contiguous.Add(tensor.detach().cpu().contiguous());
+                    pickle.RebuildTensor(contiguous.Count - 1, contiguous[^1]);
+                    break;
+                case PythonTuple tuple:
+                    pickle.Mark();
+                    foreach (var item in tuple.Items)
+                    {
+                        Emit(item, depth + 1);
+                    }
+
+                    pickle.Tuple();
+                    break;
+                case PythonDict dict:
+                    if (dict.Ordered)
+                    {
+                        pickle.Global("collections", "OrderedDict");
+                        pickle.EmptyTuple();
+                        pickle.Reduce();
+                    }
+                    else
+                    {
+                        pickle.EmptyDict();
+                    }
+
+                    for (var start = 0; start < dict.Count; start += SetItemsBatch)
+                    {
+                        pickle.Mark();
+                        foreach (var (key, item) in dict.Skip(start).Take(SetItemsBatch))
+                        {
+                            Emit(key, depth + 1);
+                            Emit(item, depth + 1);
+                        }
+
+                        pickle.SetItems();
+                    }
+
+                    break;
+                case System.Collections.IList list:
+                    pickle.EmptyList();
+                    pickle.Mark();
+                    foreach (var item in list)
+                    {
+                        Emit(item, depth + 1);
+                    }
+
+                    pickle.Appends();
+                    break;
+                default:
+                    throw new ArgumentException($"a {value.GetType().Name} has no pickled form here (dicts, tuples, lists, str, int, float, bool, None and tensors do)", nameof(root));
+            }
+        }
+    }
+
+    private static void WriteArchive(Stream file, string archiveName, byte[] pickle, List<torch.Tensor> contiguous)
+    {
         using var archive = new AlignedZipWriter(file);
-        archive.Add($"{archiveName}/data.pkl", BuildPickle(tensors, contiguous));
+        archive.Add($"{archiveName}/data.pkl", pickle);
         archive.Add($"{archiveName}/byteorder", "little"u8.ToArray());
         for (var i = 0; i < contiguous.Count; i++)
         {
@@ -55,29 +152,8 @@ internal static class CheckpointZipWriter
             pickle.Mark();
             for (var i = start; i < Math.Min(tensors.Count, start + SetItemsBatch); i++)
             {
-                var tensor = contiguous[i];
                 pickle.Unicode(tensors[i].Key);
-
-                // _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks)
-                pickle.Global("torch._utils", "_rebuild_tensor_v2");
-                pickle.Mark();
-                pickle.Mark();
-                pickle.Unicode("storage");
-                pickle.Global("torch", PickleGlobals.StorageClassFor(tensor.dtype));
-                pickle.Unicode(i.ToString(CultureInfo.InvariantCulture));
-                pickle.Unicode("cpu");
-                pickle.Int(tensor.NumberOfElements);
-                pickle.Tuple();
-                pickle.PersistentId();
-                pickle.Int(0);
-                pickle.IntTuple(tensor.shape);
-                pickle.IntTuple(tensor.stride());
-                pickle.Bool(false);
-                pickle.Global("collections", "OrderedDict");
-                pickle.EmptyTuple();
-                pickle.Reduce();
-                pickle.Tuple();
-                pickle.Reduce();
+                pickle.RebuildTensor(i, contiguous[i]);
             }
 
             pickle.SetItems();
@@ -119,6 +195,50 @@ internal static class CheckpointZipWriter
         public void Stop() => _buffer.WriteByte((byte)'.');
 
         public void Bool(bool value) => _buffer.WriteByte(value ? (byte)0x88 : (byte)0x89);
+
+        public void None() => _buffer.WriteByte((byte)'N');
+
+        public void EmptyDict() => _buffer.WriteByte((byte)'}');
+
+        public void EmptyList() => _buffer.WriteByte((byte)']');
+
+        public void Appends() => _buffer.WriteByte((byte)'e');
+
+        public void Float(double value)
+        {
+            // BINFLOAT: an IEEE 754 double, big-endian.
+            Span<byte> bytes = stackalloc byte[8];
+            BinaryPrimitives.WriteDoubleBigEndian(bytes, value);
+            _buffer.WriteByte((byte)'G');
+            _buffer.Write(bytes);
+        }
+
+        /// <summary>
+        /// <c>torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks)</c>
+        /// over storage <paramref name="storage"/> (a persistent id naming <c>data/N</c>) holding all of <paramref name="tensor"/>.
+        /// </summary>
+        public void RebuildTensor(int storage, torch.Tensor tensor)
+        {
+            Global("torch._utils", "_rebuild_tensor_v2");
+            Mark();
+            Mark();
+            Unicode("storage");
+            Global("torch", PickleGlobals.StorageClassFor(tensor.dtype));
+            Unicode(storage.ToString(CultureInfo.InvariantCulture));
+            Unicode("cpu");
+            Int(tensor.NumberOfElements);
+            Tuple();
+            PersistentId();
+            Int(0);
+            IntTuple(tensor.shape);
+            IntTuple(tensor.stride());
+            Bool(false);
+            Global("collections", "OrderedDict");
+            EmptyTuple();
+            Reduce();
+            Tuple();
+            Reduce();
+        }
 
         public void Unicode(string text)
         {

@@ -97,6 +97,24 @@ public static class PyTorchCheckpoint
     public static void Save(IEnumerable<KeyValuePair<string, torch.Tensor>> tensors, string path)
     {
         ArgumentNullException.ThrowIfNull(tensors);
+        var list = tensors.ToList();
+        WriteAtomically(path, file => CheckpointZipWriter.Write(file, ArchiveName, list));
+    }
+
+    /// <summary>
+    /// Writes a Python object in the zip format, as <c>torch.save(obj, path)</c> would, for objects that are not a plain
+    /// state dict: an optimizer's <c>state_dict()</c>, or a checkpoint with metadata. <paramref name="root"/> is a tree of
+    /// <see cref="PythonDict"/>, <see cref="PythonTuple"/>, lists, strings, integers, doubles, booleans, nulls and tensors
+    /// (the caller's), all of which <c>torch.load(path, weights_only=True)</c> accepts. <see cref="Read"/> reads back its
+    /// tensors with dotted names (<c>state.0.exp_avg</c>).
+    /// </summary>
+    /// <exception cref="ArgumentException">A value with no pickled form here, or nesting deeper than 32.</exception>
+    public static void SaveObject(object? root, string path) =>
+        WriteAtomically(path, file => CheckpointZipWriter.WriteObject(file, ArchiveName, root));
+
+    /// <summary>Writes through a temporary file renamed into place, so a reader never sees half a checkpoint.</summary>
+    private static void WriteAtomically(string path, Action<FileStream> write)
+    {
         ArgumentException.ThrowIfNullOrEmpty(path);
         TorchRuntime.Initialize();
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
@@ -105,7 +123,7 @@ public static class PyTorchCheckpoint
         {
             using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16))
             {
-                CheckpointZipWriter.Write(file, ArchiveName, tensors.ToList());
+                write(file);
                 file.Flush(flushToDisk: true);
             }
 

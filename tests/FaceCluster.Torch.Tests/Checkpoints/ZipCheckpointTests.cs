@@ -121,6 +121,61 @@ public sealed class ZipCheckpointTests
     }
 
     [Fact]
+    public void An_optimizer_like_object_is_written_as_the_python_values_it_holds()
+    {
+        using var scratch = new ScratchDirectory();
+        var path = scratch.File("optimizer.pt");
+        using var scope = NewDisposeScope();
+        var exp = arange(6, ScalarType.Float32).reshape(2, 3);
+        var root = new PythonDict
+        {
+            { "state", new PythonDict { { 0, new PythonDict { { "step", tensor(3f) }, { "exp_avg", exp }, { "exp_avg_sq", exp * exp } } } } },
+            {
+                "param_groups", new List<object?>
+                {
+                    new PythonDict { { "lr", 1e-4 }, { "betas", new PythonTuple(0.9, 0.999) }, { "amsgrad", false }, { "foreach", null }, { "params", new List<object?> { 0L } } },
+                }
+            },
+        };
+
+        PyTorchCheckpoint.SaveObject(root, path);
+
+        // Read gives its tensors with dotted names.
+        using (var read = PyTorchCheckpoint.Read(path))
+        {
+            Assert.Equal(["state.0.step", "state.0.exp_avg", "state.0.exp_avg_sq"], read.Keys);
+            Assert.Equal(0, read["state.0.step"].dim());
+            Assert.Equal(3f, read["state.0.step"].item<float>());
+            TensorAssert.Identical(exp, read["state.0.exp_avg"], "exp_avg");
+            TensorAssert.Identical(exp * exp, read["state.0.exp_avg_sq"], "exp_avg_sq");
+        }
+
+        // The pickle holds the rest as Python values: a dict keyed by int, a list of one dict, floats, a tuple, None.
+        using var archive = ZipFile.OpenRead(path);
+        using var pickle = archive.GetEntry("archive/data.pkl")!.Open();
+        var value = (PickleDict)PickleMachine.Load(pickle, path, id => PickleGlobals.ParseStorageId(id, path))!;
+        Assert.False(value.IsOrdered);
+        Assert.True(value.TryGetValue("state", out var state) && ((PickleDict)state!).TryGetValue(0L, out var first) && first is PickleDict);
+        Assert.True(value.TryGetValue("param_groups", out var groups));
+        var group = (PickleDict)Assert.Single((List<object?>)groups!)!;
+        Assert.Equal(
+            [new("lr", 1e-4), new("betas", new object?[] { 0.9, 0.999 }), new("amsgrad", false), new("foreach", null), new KeyValuePair<object, object?>("params", new List<object?> { 0L })],
+            group.Items);
+    }
+
+    [Fact]
+    public void A_value_with_no_pickled_form_is_refused_and_nothing_is_written()
+    {
+        using var scratch = new ScratchDirectory();
+        var path = scratch.File("bad.pt");
+
+        var error = Assert.Throws<ArgumentException>(() => PyTorchCheckpoint.SaveObject(new PythonDict { { "when", DateTime.UnixEpoch } }, path));
+
+        Assert.Contains("DateTime has no pickled form", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(scratch.Path));
+    }
+
+    [Fact]
     public void The_same_weights_give_the_same_bytes()
     {
         using var scratch = new ScratchDirectory();
