@@ -97,6 +97,7 @@ public static class FaceClusterApiExtensions
         runs.MapGet("/{id}", StatusAsync);
         runs.MapGet("/{id}/results", ResultsAsync);
         runs.MapDelete("/{id}", CancelAsync);
+        LearningJobEndpoints.Map(app.MapGroup("/api/learning").RequireAuthorization(Policy));
 
         if (options.Metrics)
         {
@@ -303,7 +304,7 @@ public static class FaceClusterApiExtensions
     private static IResult NotFound(string id) =>
         Results.Json(new JsonObject { ["error"] = $"no run with id '{OneLine(id)}'" }, Json, statusCode: StatusCodes.Status404NotFound);
 
-    private static IResult Problem(string message) =>
+    internal static IResult Problem(string message) =>
         Results.Json(new JsonObject { ["error"] = OneLine(message) }, Json, statusCode: StatusCodes.Status400BadRequest);
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ");

@@ -35,7 +35,7 @@ public sealed class ApiFixture : IAsyncLifetime
         Directory.CreateDirectory(Path.Combine(DataRoot, "inputs"));
         await WideTableWriter.WriteAsync(new WideTable(data.SeedIds, data.Attributes, data.X.Values, "x"), Path.Combine(DataRoot, XPath), default);
         await WideTableWriter.WriteAsync(new WideTable(data.SeedIds, data.Attributes, data.Y.Values, "y"), Path.Combine(DataRoot, YPath), default);
-        _cluster = await EmbeddedCluster.StartAsync(DataRoot, options => options.WorkerSlots = 2, silo => silo.AddDashboard());
+        _cluster = await EmbeddedCluster.StartAsync(DataRoot, options => options.WorkerSlots = 2, silo => silo.AddDashboard().AddFaceClusterRole(SiloRoles.Cpu));
         _api = await FaceClusterApiHost.StartAsync(_cluster.Client, Configuration(), configureLogging: logging =>
         {
             logging.SetMinimumLevel(LogLevel.Trace);
