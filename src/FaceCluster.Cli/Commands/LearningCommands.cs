@@ -51,8 +51,9 @@ internal static class LearningCommands
         var device = DeviceOption();
         var noCache = new Option<bool>("--no-cache") { Description = "Train through the whole network for every batch instead of on the cached trunk output (same result up to float error, much slower)." };
         var cacheDtype = new Option<string>("--cache-dtype") { Description = "How cached trunk features are stored: float32 or float16 (half the disk).", DefaultValueFactory = _ => "float32" };
-        var trunkBatch = new Option<int>("--trunk-batch") { Description = "Faces per forward pass of the frozen trunk.", DefaultValueFactory = _ => defaults.TrunkBatchSize, HelpName = "N" };
+        var trunkBatch = new Option<int>("--trunk-batch") { Description = "Faces per forward pass of the frozen trunk (0: 32 on the CPU, 256 on CUDA).", DefaultValueFactory = _ => defaults.TrunkBatchSize, HelpName = "N" };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "A checkpoint every N batches (0: only at epoch ends).", DefaultValueFactory = _ => defaults.CheckpointEveryBatches, HelpName = "N" };
+        var checkpointEpochs = new Option<int>("--checkpoint-every-epochs") { Description = "A checkpoint at the end of every N epochs (0: only after the last and on Ctrl+C).", DefaultValueFactory = _ => defaults.CheckpointEveryEpochs, HelpName = "N" };
         var work = new Option<string?>("--work") { Description = "Where the trunk-feature cache goes [default: MODEL/work].", HelpName = "DIR" };
         var resume = new Option<bool>("--resume") { Description = "Continue from MODEL's last checkpoint (same settings; more epochs allowed)." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the model in MODEL." };
@@ -61,7 +62,7 @@ internal static class LearningCommands
         var cluster = ClusterOption();
         var command = new Command("train", "Train the paper's DNN (facenet-pytorch InceptionResnetV1, trunk frozen, block8 and head trained) to predict each mimic's seed targets.")
         {
-            study, crops, output, targets, backbone, epochs, batch, lr, weightDecay, lrStep, lrGamma, heldOut, seed, dropout, device, noCache, cacheDtype, trunkBatch, checkpointEvery, work, resume, overwrite, threads, inProcess, cluster,
+            study, crops, output, targets, backbone, epochs, batch, lr, weightDecay, lrStep, lrGamma, heldOut, seed, dropout, device, noCache, cacheDtype, trunkBatch, checkpointEvery, checkpointEpochs, work, resume, overwrite, threads, inProcess, cluster,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -87,6 +88,7 @@ internal static class LearningCommands
                 },
                 TrunkBatchSize = parseResult.GetValue(trunkBatch),
                 CheckpointEveryBatches = parseResult.GetValue(checkpointEvery),
+                CheckpointEveryEpochs = parseResult.GetValue(checkpointEpochs),
                 BackboneWeights = parseResult.GetValue(backbone),
                 WorkFolder = parseResult.GetValue(work),
                 Resume = parseResult.GetValue(resume),
@@ -110,7 +112,7 @@ internal static class LearningCommands
         var crops = new Option<string>("--crops") { Description = "The crop folder.", Required = true, HelpName = "DIR" };
         var output = new Option<string>("--out") { Description = "The table to write: predictions.parquet (or .csv for seeds).", Required = true, HelpName = "FILE" };
         var kind = new Option<string>("--kind") { Description = "seed: the wide predictions table (seed_id, then one column per attribute); mimic or all: one row per image (image_id, kind, seed_id, attributes).", DefaultValueFactory = _ => "seed" };
-        var batch = new Option<int>("--batch-size") { Description = "Faces per forward pass.", DefaultValueFactory = _ => 64, HelpName = "N" };
+        var batch = new Option<int>("--batch-size") { Description = "Faces per forward pass (0: 32 on the CPU, 256 on CUDA).", DefaultValueFactory = _ => 0, HelpName = "N" };
         var device = DeviceOption();
         var threads = ThreadsOption();
         var inProcess = InProcessOption();
@@ -233,11 +235,7 @@ internal static class LearningCommands
         string summaryJson;
         if (placement.InProcess)
         {
-            var result = await context.Progress.RunAsync(reporter =>
-            {
-                using var observer = new ProgressObserver(context, reporter);
-                return ModelTrainer.TrainAsync(inputs, options, observer, cancellationToken);
-            }).ConfigureAwait(false);
+            var result = await WithProgressAsync(context, observer => ModelTrainer.TrainAsync(inputs, options, observer, cancellationToken)).ConfigureAwait(false);
             summaryJson = JsonSerializer.Serialize(result.Manifest.Training, AtomicFile.JsonOptions);
         }
         else
@@ -279,11 +277,7 @@ internal static class LearningCommands
         int rows;
         if (placement.InProcess)
         {
-            var result = await context.Progress.RunAsync(reporter =>
-            {
-                using var observer = new ProgressObserver(context, reporter);
-                return ModelPredictor.PredictAsync(model, crops, output, options, observer, cancellationToken);
-            }).ConfigureAwait(false);
+            var result = await WithProgressAsync(context, observer => ModelPredictor.PredictAsync(model, crops, output, options, observer, cancellationToken)).ConfigureAwait(false);
             rows = result.Rows;
         }
         else
@@ -380,7 +374,7 @@ internal static class LearningCommands
                         phase = "";
                     }
 
-                    if (status.Phase != phase && status.Total > 0 && status.Phase != "held-out")
+                    if (status.Phase != phase && status.Total > 0 && status.Phase is not ("held-out" or "done"))
                     {
                         step?.Dispose();
                         phase = status.Phase;
@@ -524,6 +518,14 @@ internal static class LearningCommands
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>Runs <paramref name="run"/> with its phases shown as progress steps until it ends.</summary>
+    internal static Task<T> WithProgressAsync<T>(CliContext context, Func<ITrainingObserver, Task<T>> run) =>
+        context.Progress.RunAsync(async reporter =>
+        {
+            using var observer = new ProgressObserver(context, reporter);
+            return await run(observer).ConfigureAwait(false);
+        });
+
     /// <summary>Shows a run's phases as progress steps and its warnings on standard error.</summary>
     private sealed class ProgressObserver(CliContext context, IProgressReporter reporter) : ITrainingObserver, IDisposable
     {
@@ -536,7 +538,7 @@ internal static class LearningCommands
         {
             lock (_gate)
             {
-                if (progress.Phase == "held-out")
+                if (progress.Phase is "held-out" or "done")
                 {
                     return;
                 }

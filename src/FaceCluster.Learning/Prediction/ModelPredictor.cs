@@ -31,8 +31,8 @@ public sealed record PredictionOptions
     /// <summary><c>auto</c>, <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
     public string Device { get; init; } = "auto";
 
-    /// <summary>Faces per forward pass.</summary>
-    public int BatchSize { get; init; } = 64;
+    /// <summary>Faces per forward pass; 0 chooses by device (<see cref="Training.TrunkBatch.For"/>).</summary>
+    public int BatchSize { get; init; }
 
     /// <summary>Torch's intra-op threads (0: torch's default).</summary>
     public int Threads { get; init; }
@@ -41,9 +41,9 @@ public sealed record PredictionOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (BatchSize < 1)
+        if (BatchSize < 0)
         {
-            errors.Add($"the batch size must be at least 1 (got {BatchSize})");
+            errors.Add($"the batch size must be 0 (by device) or more (got {BatchSize})");
         }
 
         if (Threads < 0)
@@ -152,6 +152,7 @@ public static class ModelPredictor
             }
 
             var device = ModelTrainer.SelectDevice(options.Device);
+            options = options with { BatchSize = TrunkBatch.For(options.BatchSize, device) };
             if (options.Threads > 0)
             {
                 torch.set_num_threads(options.Threads);

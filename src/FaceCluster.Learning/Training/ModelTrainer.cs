@@ -139,6 +139,7 @@ public static class ModelTrainer
         var resume = PrepareModelFolder(folder, options);
         TorchRuntime.Initialize();
         var device = SelectDevice(options.Device);
+        options = options with { TrunkBatchSize = TrunkBatch.For(options.TrunkBatchSize, device) };
         if (options.Threads > 0)
         {
             torch.set_num_threads(options.Threads);
