@@ -141,6 +141,8 @@ internal static class LearningJobEndpoints
             throw new ArgumentException($"options: {string.Join("; ", problems)}");
         }
 
+        RequireFile(study, "study.json", "study", submission.Study!, "a study folder");
+        RequireFile(crops, "crops.json", "crops", submission.Crops!, "a crop folder");
         var job = new TrainingJob(study, targets, crops, model, JsonSerializer.Serialize(options, AtomicFile.JsonOptions));
         return (TrainerKeys.Training(model), grain => grain.StartTraining(job));
     }
@@ -157,8 +159,19 @@ internal static class LearningJobEndpoints
             throw new ArgumentException($"options: {string.Join("; ", problems)}");
         }
 
+        RequireFile(model, "model.json", "model", submission.Model!, "a model folder");
+        RequireFile(crops, "crops.json", "crops", submission.Crops!, "a crop folder");
         var job = new PredictionJob(model, crops, output, JsonSerializer.Serialize(options, AtomicFile.JsonOptions));
         return (TrainerKeys.Prediction(output), grain => grain.StartPrediction(job));
+    }
+
+    /// <summary>Refuses a folder without <paramref name="file"/> before a job is started on it.</summary>
+    private static void RequireFile(string folder, string file, string field, string given, string what)
+    {
+        if (!File.Exists(Path.Combine(folder, file)))
+        {
+            throw new ArgumentException($"{field}: '{given}' is not {what} (no {file})");
+        }
     }
 
     private static T Options<T>(JsonObject? options)

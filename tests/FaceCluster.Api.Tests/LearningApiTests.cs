@@ -71,7 +71,10 @@ public sealed class LearningApiTests(ApiFixture fixture, TinyStudy study) : ICla
     [InlineData("""{"kind": "train", "study": "study", "crops": "crops", "out": "m", "options": {"epochs": 0}}""", "options: ")]
     [InlineData("""{"kind": "train", "study": "study", "crops": "crops", "out": "m", "options": {"epochs": "two"}}""", "options: ")]
     [InlineData("""{"kind": "predict", "crops": "crops", "out": "p.parquet"}""", "model: a path relative to the data root is required")]
-    [InlineData("""{"kind": "predict", "model": "m", "crops": "crops", "out": "p.parquet", "options": {"batch_size": 0}}""", "options: ")]
+    [InlineData("""{"kind": "predict", "model": "m", "crops": "crops", "out": "p.parquet", "options": {"batch_size": -1}}""", "options: the batch size must be 0 (by device) or more")]
+    [InlineData("""{"kind": "predict", "model": "m", "crops": "crops", "out": "p.parquet"}""", "model: 'm' is not a model folder (no model.json)")]
+    [InlineData("""{"kind": "train", "study": "crops", "crops": "crops", "out": "m"}""", "study: 'crops' is not a study folder (no study.json)")]
+    [InlineData("""{"kind": "train", "study": "study", "crops": "study", "out": "m"}""", "crops: 'study' is not a crop folder (no crops.json)")]
     public async Task Bad_jobs_are_a_400_naming_the_field(string body, string expected)
     {
         var root = Path.GetDirectoryName(study.StudyFolder)!;
