@@ -12,7 +12,7 @@ using Microsoft.Extensions.Options;
 namespace FaceCluster.Api;
 
 /// <summary>
-/// Training and prediction jobs over HTTP, on the cluster's trainer grains (a gpu silo when there is one), the same jobs
+/// Training and prediction jobs over HTTP (<c>GET /api/learning</c> lists those writing under the data root), on the cluster's trainer grains (a gpu silo when there is one), the same jobs
 /// as <c>facecluster train|predict --cluster</c>: a job is named by its kind and output path, so
 /// <c>/api/learning/train/models/m1</c> is the job that writes the model folder <c>models/m1</c> under the data root,
 /// whoever started it.
@@ -23,6 +23,7 @@ internal static class LearningJobEndpoints
     public static void Map(RouteGroupBuilder group)
     {
         group.MapPost("/", SubmitAsync);
+        group.MapGet("/", ListAsync);
         group.MapGet("/{kind}/{**out}", StatusAsync);
         group.MapDelete("/{kind}/{**out}", CancelAsync);
     }
@@ -74,6 +75,26 @@ internal static class LearningJobEndpoints
         var location = $"/api/learning/{submission.Kind}/{submission.Out!.Replace('\\', '/')}";
         context.Response.Headers.Location = location;
         return Results.Json(StatusJson(status, submission.Out), FaceClusterApiExtensions.Json, statusCode: StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> ListAsync(IClusterClient client, IOptions<FaceClusterApiOptions> options)
+    {
+        var keys = await client.GetGrain<ILearningJobRegistryGrain>(0).List().ConfigureAwait(false);
+        var statuses = await Task.WhenAll(keys.Select(k => client.GetGrain<ITrainerGrain>(k).GetStatus().AsTask())).ConfigureAwait(false);
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.Value.DataRoot));
+        var jobs = new JsonArray();
+        foreach (var (key, status) in keys.Zip(statuses))
+        {
+            // Jobs whose output lies outside this API's data root (started from a CLI elsewhere) are not this API's to show.
+            var output = key[(key.IndexOf(':', StringComparison.Ordinal) + 1)..];
+            var relative = Path.GetRelativePath(root, output);
+            if (status.State != "idle" && !relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative))
+            {
+                jobs.Add(StatusJson(status, relative.Replace('\\', '/')));
+            }
+        }
+
+        return Results.Json(new JsonObject { ["jobs"] = jobs }, FaceClusterApiExtensions.Json);
     }
 
     private static async Task<IResult> StatusAsync(string kind, string @out, IClusterClient client, IOptions<FaceClusterApiOptions> options)

@@ -43,6 +43,7 @@ public static class FaceClusterHostingExtensions
         services.TryAddSingleton<CropStageWork>();
         services.TryAddSingleton<SiloWorkExecutor>();
         services.TryAddSingleton<RunWatchdog>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IScheduledWake, UnfinishedRunsWake>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRangeObserver, TelemetryRangeObserver>());
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloWorkExecutor>());
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<RunWatchdog>());

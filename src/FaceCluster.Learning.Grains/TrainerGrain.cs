@@ -140,6 +140,7 @@ public sealed class TrainerGrain(
 
         state.State = job;
         await LaunchAsync(Idle(silo) with { State = "running", Kind = kind, Phase = "starting", Attempt = 1 }, work).ConfigureAwait(true);
+        await GrainFactory.GetGrain<ILearningJobRegistryGrain>(0).Register(this.GetPrimaryKeyString()).ConfigureAwait(true);
         return await GetStatus().ConfigureAwait(true);
     }
 
@@ -180,10 +181,12 @@ public sealed class TrainerGrain(
         try
         {
             await state.WriteStateAsync().ConfigureAwait(true);
+            await GrainFactory.GetGrain<ILearningJobRegistryGrain>(0).MarkFinished(this.GetPrimaryKeyString()).ConfigureAwait(true);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // The outcome is in memory and in the job's files; a lost write means a later activation runs the job again.
+            // The outcome is in memory and in the job's files; a lost write means a later activation runs the job again
+            // (and the registry wakes it until one is written).
             logger.LogError(e, "Learning job {Job}: could not persist its outcome", this.GetPrimaryKeyString());
         }
     }

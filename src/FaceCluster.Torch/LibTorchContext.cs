@@ -17,6 +17,25 @@ internal static class LibTorchContext
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate byte GetFlag(IntPtr context);
 
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    private delegate void SetInt(int value);
+
+    /// <summary>
+    /// Turns MKL's dynamic threading off (<c>MKL_DYNAMIC=FALSE</c>): by default MKL may use fewer threads than asked when
+    /// the machine is busy, which changes the order of its sums, so the same training run gave other floats under load.
+    /// Returns whether the switch was found (libtorch builds without MKL have none).
+    /// </summary>
+    public static bool DisableMklDynamicThreads()
+    {
+        if (!NativeLibrary.TryLoad("libtorch_cpu.so", out var library) || !NativeLibrary.TryGetExport(library, "MKL_Set_Dynamic", out var setDynamic))
+        {
+            return false;
+        }
+
+        Marshal.GetDelegateForFunctionPointer<SetInt>(setDynamic)(0);
+        return true;
+    }
+
     /// <summary>
     /// Turns NNPACK off (<c>torch.backends.nnpack.set_flags(False)</c>). Where NNPACK cannot initialise (it does not
     /// know this machine's CPU), libtorch otherwise prints "Could not initialize NNPACK! Reason: Unsupported hardware."

@@ -11,7 +11,8 @@ namespace FaceCluster.Torch;
 /// With an external libtorch, its libraries are loaded by full path before TorchSharp asks for them by name, so the
 /// dynamic linker hands TorchSharp the already-loaded copies (matched by soname) and never the CPU ones beside the app.
 /// Initialisation also turns libtorch's NNPACK off (it cannot initialise on these CPUs and would warn on every
-/// convolution) and has glibc keep freed memory for reuse (see <see cref="NativeAllocator"/>).
+/// convolution), turns MKL's dynamic threading off (so that results do not depend on the machine's load), and has glibc
+/// keep freed memory for reuse (see <see cref="NativeAllocator"/>).
 /// </remarks>
 public static class TorchRuntime
 {
@@ -63,6 +64,7 @@ public static class TorchRuntime
             }
 
             LibTorchContext.DisableNnpack();
+            LibTorchContext.DisableMklDynamicThreads();
             NativeAllocator.RetainFreedMemory();
             var cuda = torch.cuda.is_available();
             info = new TorchRuntimeInfo(

@@ -56,7 +56,10 @@ public sealed class LearningApiTests(ApiFixture fixture, TinyStudy study) : ICla
         Assert.Equal(8, (int?)predicted["summary"]?["rows"]);
         Assert.True(File.Exists(Path.Combine(root, predictions)));
 
-        // The job stays known by its output; an output nothing writes is a 404, and so is a path outside the root.
+        // Both are listed, by output; the job stays known by its output; an output nothing writes is a 404.
+        var listed = (await http.GetFromJsonAsync<JsonObject>("api/learning", Ct))!["jobs"]!.AsArray();
+        Assert.Contains(listed, j => (string?)j!["kind"] == "train" && (string?)j["out"] == model && (string?)j["state"] == "completed");
+        Assert.Contains(listed, j => (string?)j!["kind"] == "predict" && (string?)j["out"] == predictions);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"api/learning/train/{model}", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("api/learning/train/no/such/model", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("api/learning/fit/" + model, Ct)).StatusCode);

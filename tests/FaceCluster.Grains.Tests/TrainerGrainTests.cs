@@ -13,7 +13,7 @@ namespace FaceCluster.Grains.Tests;
 /// <summary>
 /// The trainer grain: placed on the gpu silo; a job whose silo stops (gracefully, in process) or is killed (SIGKILL, silo
 /// processes of the built command line over a real Redis) mid-training is taken up by another silo from the last
-/// checkpoint and ends exactly where an uninterrupted run does; <c>facecluster predict --cluster</c> runs on the cluster.
+/// checkpoint and ends where an uninterrupted run does; <c>facecluster predict --cluster</c> runs on the cluster.
 /// </summary>
 public sealed class TrainerGrainTests(TinyStudy study) : IClassFixture<TinyStudy>
 {
@@ -41,7 +41,7 @@ public sealed class TrainerGrainTests(TinyStudy study) : IClassFixture<TinyStudy
         var cancellationToken = TestContext.Current.CancellationToken;
         var root = study.NewFolder("in-process-cluster");
         await using var harness = await ClusterHarness.StartAsync(
-            2, root, configureSilo: (silo, builder) => builder.AddFaceClusterRole(silo.SiloName.EndsWith("_1", StringComparison.Ordinal) ? SiloRoles.Gpu : SiloRoles.Cpu));
+            2, root, configureSilo: (silo, builder) => builder.AddFaceClusterRole(silo.SiloName.EndsWith("_1", StringComparison.Ordinal) ? SiloRoles.Gpu : SiloRoles.Cpu).AddFaceClusterLearning());
         var straight = await ModelTrainer.TrainAsync(
             new TrainingInputs(study.StudyFolder, study.TargetsPath, study.SmallCropsFolder, study.NewFolder("straight")), Options, null, cancellationToken);
 
@@ -55,12 +55,20 @@ public sealed class TrainerGrainTests(TinyStudy study) : IClassFixture<TinyStudy
         Assert.False((await trainer.GetStatus()).IsFinished, "the job ended before its silo could be stopped");
         await harness.Cluster.StopSiloAsync(gpu);
 
-        // The stopping silo cancelled the job, which wrote a checkpoint; the next call runs it on the silo left.
-        var final = await Poll.UntilAsync(() => trainer.GetStatus().AsTask(), s => s.IsFinished, "the job to finish on the other silo", JobDeadline);
+        // The stopping silo cancelled the job, which wrote a checkpoint. Nobody calls the trainer now: the surviving
+        // silo's watchdog wakes it through the learning job registry, and it finishes the model on disk.
+        await Poll.UntilAsync(
+            () => Task.FromResult(File.Exists(Path.Combine(model, ModelManifest.FileName)) && ModelManifest.Read(model).Training is not null),
+            done => done,
+            "the model to be finished on the other silo without polling",
+            JobDeadline);
+        var final = await Poll.UntilAsync(() => trainer.GetStatus().AsTask(), s => s.IsFinished, "the job's final status", JobDeadline);
         Assert.True(final.State == "completed", $"{final.State}: {final.Error}");
         Assert.Equal(2, final.Attempt);
         Assert.Equal(harness.Cluster.Silos.Single().SiloAddress.ToString(), final.Silo);
         AssertSameModel(straight, model, resumed: true);
+        Assert.Equal([TrainerKeys.Training(model)], await harness.Client.GetGrain<ILearningJobRegistryGrain>(0).List());
+        Assert.Equal(0, await harness.Client.GetGrain<ILearningJobRegistryGrain>(0).WakeUnfinished());
     }
 
     [Fact(Timeout = 420_000)]
@@ -144,20 +152,38 @@ public sealed class TrainerGrainTests(TinyStudy study) : IClassFixture<TinyStudy
     private TrainingJob Job(string model) =>
         new(study.StudyFolder, study.TargetsPath, study.SmallCropsFolder, model, JsonSerializer.Serialize(Options, AtomicFile.JsonOptions));
 
-    /// <summary>The model in <paramref name="model"/> is the uninterrupted run's, bit for bit, and says it was resumed.</summary>
+    /// <summary>
+    /// The model in <paramref name="model"/> is the uninterrupted run's and says it was resumed. Within float error rather
+    /// than bit for bit: the two ran in other processes (or on another silo) while the machine was busy with the
+    /// cluster, and one CI run saw the first epoch's held-out MSE differ in the fifth digit. A resume that lost Adam's
+    /// state or the step would miss by far more; the exact resume is checked in one process by the DNN tests.
+    /// </summary>
     private static void AssertSameModel(TrainingResult straight, string model, bool resumed)
     {
         var training = ModelManifest.Read(model).Training!;
         var expected = straight.Manifest.Training!;
         Assert.Equal(resumed, training.ResumedFromStep >= 1);
         Assert.Equal(expected.Steps, training.Steps);
-        Assert.Equal(expected.HeldOutMse, training.HeldOutMse);
+        Assert.Equal(expected.HeldOutMse.Count, training.HeldOutMse.Count);
+        foreach (var (want, got) in expected.HeldOutMse.Zip(training.HeldOutMse))
+        {
+            Assert.True(Math.Abs(want - got) <= 1e-4 * want, $"held-out MSE {got} vs {want} uninterrupted");
+        }
+
         using var a = PyTorchCheckpoint.Read(Path.Combine(straight.ModelFolder, ModelManifest.WeightsFileName));
         using var b = PyTorchCheckpoint.Read(Path.Combine(model, ModelManifest.WeightsFileName));
         Assert.Equal(a.Keys.Order(StringComparer.Ordinal), b.Keys.Order(StringComparer.Ordinal));
         foreach (var (key, tensor) in a)
         {
-            Assert.True(tensor.equal(b[key]).all().item<bool>(), $"{key} differs from the uninterrupted run's");
+            if (!tensor.is_floating_point())
+            {
+                Assert.True(tensor.equal(b[key]).all().item<bool>(), $"{key} differs from the uninterrupted run's");
+                continue;
+            }
+
+            var difference = (tensor - b[key]).abs().max().item<float>();
+            var scale = Math.Max(1f, tensor.abs().max().item<float>());
+            Assert.True(difference <= 1e-4f * scale, $"{key} differs from the uninterrupted run's by {difference} (scale {scale})");
         }
     }
 

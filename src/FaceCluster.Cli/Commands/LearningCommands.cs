@@ -327,7 +327,7 @@ internal static class LearningCommands
         var root = Directory.CreateTempSubdirectory("facecluster-train-").FullName;
         try
         {
-            var cluster = await EmbeddedCluster.StartAsync(root, configureSilo: silo => silo.AddFaceClusterRole(role), cancellationToken: cancellationToken).ConfigureAwait(false);
+            var cluster = await EmbeddedCluster.StartAsync(root, configureSilo: silo => silo.AddFaceClusterRole(role).AddFaceClusterLearning(), cancellationToken: cancellationToken).ConfigureAwait(false);
             await using (cluster.ConfigureAwait(false))
             {
                 return await FollowAsync(context, cluster.Client.GetGrain<ITrainerGrain>(key), start, cancellationToken).ConfigureAwait(false);

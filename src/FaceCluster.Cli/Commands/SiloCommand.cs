@@ -4,6 +4,7 @@ using System.Net;
 using FaceCluster.Api;
 using FaceCluster.Grains;
 using FaceCluster.Hosting;
+using FaceCluster.Learning.Grains;
 using FaceCluster.Tables;
 using FaceCluster.Torch;
 using Microsoft.AspNetCore.Builder;
@@ -183,7 +184,7 @@ internal static class SiloCommand
                     .AddFaceClusterFileStorage();
             }
 
-            silo.AddFaceClusterRole(role);
+            silo.AddFaceClusterRole(role).AddFaceClusterLearning();
             if (dashboard)
             {
                 silo.AddDashboard();
