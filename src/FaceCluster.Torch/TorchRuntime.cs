@@ -24,6 +24,14 @@ public static class TorchRuntime
         ["libc10.so", "libtorch_cpu.so", "libc10_cuda.so", "libtorch_cuda.so", "libtorch.so"];
 
     private static readonly Lock Gate = new();
+
+    /// <summary>
+    /// Held by code that seeds torch's default generator and then draws from it (a seeded model initialisation, a
+    /// training step's dropout masks), and by code that draws from it unseeded (building modules, whose default
+    /// initialisation draws): the generator is process-wide, so another thread's draws in between would change the
+    /// numbers (two trainer jobs on one silo, an MTCNN built while a model is initialised).
+    /// </summary>
+    public static Lock RandomGate { get; } = new();
     private static TorchRuntimeInfo? info;
 
     /// <summary>What was loaded; initialises on first use.</summary>

@@ -100,9 +100,17 @@ public sealed class Mtcnn : IDisposable
         }
 
         TorchRuntime.Initialize();
-        var pnet = new PNet();
-        var rnet = new RNet();
-        var onet = new ONet();
+        PNet pnet;
+        RNet rnet;
+        ONet onet;
+        lock (TorchRuntime.RandomGate)
+        {
+            // Building draws initial weights (replaced by the files') from the process-wide generator.
+            pnet = new PNet();
+            rnet = new RNet();
+            onet = new ONet();
+        }
+
         try
         {
             MtcnnWeights.Load(pnet, Path.Combine(modelDirectory, WeightFiles[0]));

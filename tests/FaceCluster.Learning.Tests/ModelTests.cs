@@ -102,6 +102,56 @@ public sealed class ModelTests
     }
 }
 
+/// <summary>Torch's default generator is process-wide; seeded initialisation must not see another thread's draws.</summary>
+public sealed class RandomGateTests
+{
+    [Fact]
+    public async Task A_seeded_model_is_the_same_while_another_thread_builds_models()
+    {
+        TorchRuntime.Initialize();
+        Dictionary<string, Tensor> Weights(FaceMeaningNet model) =>
+            model.Network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+
+        Dictionary<string, Tensor> quiet;
+        using (var model = FaceMeaningNet.Create(12, seed: 1))
+        {
+            quiet = Weights(model);
+        }
+
+        using var stop = new CancellationTokenSource();
+        var busy = Task.Run(
+            () =>
+            {
+                var built = 0;
+                while (!stop.IsCancellationRequested)
+                {
+                    using var other = FaceMeaningNet.Create(12, seed: 99);
+                    built++;
+                }
+
+                return built;
+            },
+            TestContext.Current.CancellationToken);
+        try
+        {
+            for (var attempt = 0; attempt < 3; attempt++)
+            {
+                using var model = FaceMeaningNet.Create(12, seed: 1);
+                foreach (var (key, tensor) in Weights(model))
+                {
+                    Assert.True(tensor.equal(quiet[key]).all().item<bool>(), $"attempt {attempt}: {key} differs while another thread builds models");
+                }
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+        }
+
+        Assert.True(await busy > 0);
+    }
+}
+
 /// <summary>
 /// A batch must give each face what it gives alone: on some CPUs oneDNN's NCHW convolutions were seen to be wrong for
 /// batches above one (MTCNN's RNet, docs/vision.md), so the trunk is checked the same way.

@@ -1,3 +1,4 @@
+using FaceCluster.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -38,15 +39,19 @@ public sealed class FaceMeaningNet : IDisposable
     public static FaceMeaningNet Create(int outputs, long seed, double dropout = 0.6)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(outputs, 1);
-        torch.random.manual_seed(seed);
-        var network = new InceptionResnetV1(outputs, dropout);
-        using (torch.no_grad())
+        InceptionResnetV1 network;
+        lock (TorchRuntime.RandomGate)
         {
-            foreach (var (_, module) in network.TrunkModules)
+            torch.random.manual_seed(seed);
+            network = new InceptionResnetV1(outputs, dropout);
+            using (torch.no_grad())
             {
-                foreach (var conv in module.modules().OfType<Conv2d>().Append(module as Conv2d).OfType<Conv2d>())
+                foreach (var (_, module) in network.TrunkModules)
                 {
-                    torch.nn.init.kaiming_normal_(conv.weight, mode: torch.nn.init.FanInOut.FanIn, nonlinearity: torch.nn.init.NonlinearityType.ReLU);
+                    foreach (var conv in module.modules().OfType<Conv2d>().Append(module as Conv2d).OfType<Conv2d>())
+                    {
+                        torch.nn.init.kaiming_normal_(conv.weight, mode: torch.nn.init.FanInOut.FanIn, nonlinearity: torch.nn.init.NonlinearityType.ReLU);
+                    }
                 }
             }
         }

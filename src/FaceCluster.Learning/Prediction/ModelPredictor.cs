@@ -85,7 +85,13 @@ public static class ModelPredictor
         }
 
         TorchRuntime.Initialize();
-        var network = new InceptionResnetV1(manifest.Attributes.Count, manifest.Dropout);
+        InceptionResnetV1 network;
+        lock (TorchRuntime.RandomGate)
+        {
+            // Building draws initial weights (replaced by the file's) from the process-wide generator.
+            network = new InceptionResnetV1(manifest.Attributes.Count, manifest.Dropout);
+        }
+
         try
         {
             ModelWeights.Load(network, weights);

@@ -423,19 +423,25 @@ public static class ModelTrainer
                             group.LearningRate = lr;
                         }
 
-                        torch.random.manual_seed(SeededShuffle.TorchSeed(_options.Seed, 1_000_000 + (ulong)step));
-                        if (_device.type == DeviceType.CUDA)
-                        {
-                            torch.cuda.manual_seed_all(SeededShuffle.TorchSeed(_options.Seed, 1_000_000 + (ulong)step));
-                        }
-
                         double loss;
                         _model.TrainMode();
                         using (var scope = NewDisposeScope())
                         {
                             var input = HeadInput(batch, buffer);
                             var target = Targets(batch);
-                            var output = _model.Head(input);
+                            Tensor output;
+                            lock (TorchRuntime.RandomGate)
+                            {
+                                // The dropout masks: drawn right after seeding, with no other thread's draws between.
+                                torch.random.manual_seed(SeededShuffle.TorchSeed(_options.Seed, 1_000_000 + (ulong)step));
+                                if (_device.type == DeviceType.CUDA)
+                                {
+                                    torch.cuda.manual_seed_all(SeededShuffle.TorchSeed(_options.Seed, 1_000_000 + (ulong)step));
+                                }
+
+                                output = _model.Head(input);
+                            }
+
                             var mse = nn.functional.mse_loss(output, target);
                             optimizer.zero_grad();
                             mse.backward();
