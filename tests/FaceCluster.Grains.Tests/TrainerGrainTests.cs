@@ -15,13 +15,18 @@ namespace FaceCluster.Grains.Tests;
 /// processes of the built command line over a real Redis) mid-training is taken up by another silo from the last
 /// checkpoint and ends where an uninterrupted run does; <c>facecluster predict --cluster</c> runs on the cluster.
 /// </summary>
+[Collection(nameof(TorchThreadCountTests))]
 public sealed class TrainerGrainTests(TinyStudy study) : IClassFixture<TinyStudy>
 {
     private static readonly TimeSpan JobDeadline = TimeSpan.FromMinutes(4);
 
-    /// <summary>24 mimics, 19 trained on in 3 batches an epoch, a checkpoint after every batch.</summary>
+    /// <summary>
+    /// 24 mimics, 19 trained on in 3 batches an epoch, a checkpoint after every batch; two torch threads wherever it runs
+    /// (the test process's count is whatever the last crop test set, and other counts sum in other orders).
+    /// </summary>
     private static TrainingOptions Options => new()
     {
+        Threads = 2,
         Epochs = 6,
         BatchSize = 8,
         LearningRate = 1e-3,
@@ -205,3 +210,10 @@ public sealed class TrainerGrainTests(TinyStudy study) : IClassFixture<TinyStudy
         return (process.ExitCode, string.Create(CultureInfo.InvariantCulture, $"exit {process.ExitCode}\n{text}"));
     }
 }
+
+/// <summary>
+/// Tests that compare training runs across processes and silos: not run beside other test classes, whose crop stages set
+/// torch's process-wide thread count while a reference run trains.
+/// </summary>
+[CollectionDefinition(nameof(TorchThreadCountTests), DisableParallelization = true)]
+public sealed class TorchThreadCountTests;
