@@ -42,7 +42,7 @@ internal static class EmbeddedRun
         CancellationToken cancellationToken)
     {
         var dataRoot = execution.DataRoot ?? (Environment.GetEnvironmentVariable(DataRootVariable) is { Length: > 0 } configured ? configured : null);
-        var address = execution.Cluster ?? (Environment.GetEnvironmentVariable(ClusterVariable) is { Length: > 0 } named ? named : null);
+        var address = ClusterAddress(execution.Cluster);
         if (address is not null)
         {
             await RunOnClusterAsync(context, address, dataRoot, prepare, stagingFolder, cancellationToken).ConfigureAwait(false);
@@ -80,16 +80,7 @@ internal static class EmbeddedRun
         string? stagingFolder,
         CancellationToken cancellationToken)
     {
-        FaceClusterRedisOptions options;
-        try
-        {
-            options = FaceClusterRedisOptions.ParseClusterAddress(address);
-        }
-        catch (FormatException e)
-        {
-            throw new InvalidInputException(e.Message);
-        }
-
+        var options = ParseClusterAddress(address);
         if (dataRoot is null)
         {
             throw new InvalidInputException(
@@ -99,18 +90,48 @@ internal static class EmbeddedRun
         var root = Path.GetFullPath(dataRoot);
         var runId = NewRunId();
         var request = await prepare(root, runId, cancellationToken).ConfigureAwait(false);
+        await WithClusterClientAsync(
+            options,
+            async client =>
+            {
+                await SubmitAndWaitAsync(context, client, runId, request, cancellationToken).ConfigureAwait(false);
+                return true;
+            },
+            cancellationToken).ConfigureAwait(false);
+        CopyOutputs(root, request, stagingFolder);
+    }
+
+    /// <summary>The cluster to submit to: <paramref name="option"/> (<c>--cluster</c>), else <c>FACECLUSTER_CLUSTER</c>, else null (embedded).</summary>
+    public static string? ClusterAddress(string? option) =>
+        option ?? (Environment.GetEnvironmentVariable(ClusterVariable) is { Length: > 0 } named ? named : null);
+
+    /// <summary>The Redis options of <c>redis://HOST:PORT/CLUSTER_ID</c>; a malformed address is bad input.</summary>
+    public static FaceClusterRedisOptions ParseClusterAddress(string address)
+    {
+        try
+        {
+            return FaceClusterRedisOptions.ParseClusterAddress(address);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidInputException(e.Message);
+        }
+    }
+
+    /// <summary>Runs <paramref name="use"/> with a client of the cluster <paramref name="options"/> names, then stops the client.</summary>
+    public static async Task<T> WithClusterClientAsync<T>(FaceClusterRedisOptions options, Func<IClusterClient, Task<T>> use, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(use);
         using var host = await FaceClusterRedisExtensions.StartRedisClientAsync(options, cancellationToken).ConfigureAwait(false);
         try
         {
-            await SubmitAndWaitAsync(context, host.Services.GetRequiredService<IClusterClient>(), runId, request, cancellationToken).ConfigureAwait(false);
+            return await use(host.Services.GetRequiredService<IClusterClient>()).ConfigureAwait(false);
         }
         finally
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await host.StopAsync(timeout.Token).ConfigureAwait(false);
         }
-
-        CopyOutputs(root, request, stagingFolder);
     }
 
     private static string NewRunId() =>

@@ -103,7 +103,7 @@ internal static class CropCommand
         CliContext context, string study, string output, CropSettings settings, int workers, Execution execution, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(output);
-        var onCluster = execution.Cluster is not null || Environment.GetEnvironmentVariable(EmbeddedRun.ClusterVariable) is { Length: > 0 };
+        var onCluster = EmbeddedRun.ClusterAddress(execution.Cluster) is not null;
         await EmbeddedRun.RunAsync(
             context,
             execution,

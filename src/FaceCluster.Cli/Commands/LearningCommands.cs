@@ -12,7 +12,6 @@ using FaceCluster.Learning.Training;
 using FaceCluster.Studies;
 using FaceCluster.Tables;
 using FaceCluster.Torch;
-using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 
 namespace FaceCluster.Cli.Commands;
@@ -301,26 +300,10 @@ internal static class LearningCommands
     {
         if (placement.Cluster is { } address)
         {
-            FaceClusterRedisOptions options;
-            try
-            {
-                options = FaceClusterRedisOptions.ParseClusterAddress(address);
-            }
-            catch (FormatException e)
-            {
-                throw new InvalidInputException($"--cluster: {e.Message}");
-            }
-
-            using var host = await FaceClusterRedisExtensions.StartRedisClientAsync(options, cancellationToken).ConfigureAwait(false);
-            try
-            {
-                return await FollowAsync(context, host.Services.GetRequiredService<IClusterClient>().GetGrain<ITrainerGrain>(key), start, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                await host.StopAsync(timeout.Token).ConfigureAwait(false);
-            }
+            return await EmbeddedRun.WithClusterClientAsync(
+                EmbeddedRun.ParseClusterAddress(address),
+                client => FollowAsync(context, client.GetGrain<ITrainerGrain>(key), start, cancellationToken),
+                cancellationToken).ConfigureAwait(false);
         }
 
         var role = TorchRuntime.Initialize().CudaAvailable ? SiloRoles.Gpu : SiloRoles.Cpu;
@@ -501,7 +484,7 @@ internal static class LearningCommands
     /// <summary>Where a job runs: in this process, on the named cluster, else on an embedded one.</summary>
     private static JobPlacement Placement(bool inProcess, string? cluster)
     {
-        var address = cluster ?? (Environment.GetEnvironmentVariable(EmbeddedRun.ClusterVariable) is { Length: > 0 } named ? named : null);
+        var address = EmbeddedRun.ClusterAddress(cluster);
         if (inProcess && cluster is not null)
         {
             throw new InvalidInputException("--in-process and --cluster exclude each other: run here, or on the cluster");
