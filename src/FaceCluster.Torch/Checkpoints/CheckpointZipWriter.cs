@@ -20,17 +20,17 @@ internal static class CheckpointZipWriter
     // torch.save writes format version 3 for a plain state dict (PyTorchStreamWriter's minimum produced version).
     private const string FormatVersion = "3\n";
 
+    /// <summary>Writes a state dict: an OrderedDict of the named tensors, as <c>torch.save(module.state_dict())</c>.</summary>
     public static void Write(Stream file, string archiveName, IReadOnlyList<KeyValuePair<string, torch.Tensor>> tensors)
     {
-        using var scope = torch.NewDisposeScope();
-        var contiguous = new List<torch.Tensor>(tensors.Count);
+        var stateDict = new PythonDict(ordered: true);
         foreach (var (name, tensor) in tensors)
         {
             ArgumentNullException.ThrowIfNull(tensor, name);
-            contiguous.Add(tensor.detach().cpu().contiguous());
+            stateDict.Add(name, tensor);
         }
 
-        WriteArchive(file, archiveName, BuildPickle(tensors, contiguous), contiguous);
+        WriteObject(file, archiveName, stateDict);
     }
 
     /// <summary>
@@ -138,29 +138,6 @@ internal static class CheckpointZipWriter
 
         archive.Add($"{archiveName}/version", Encoding.ASCII.GetBytes(FormatVersion));
         archive.Finish();
-    }
-
-    private static byte[] BuildPickle(IReadOnlyList<KeyValuePair<string, torch.Tensor>> tensors, List<torch.Tensor> contiguous)
-    {
-        using var pickle = new PickleBuilder();
-        pickle.Protocol(2);
-        pickle.Global("collections", "OrderedDict");
-        pickle.EmptyTuple();
-        pickle.Reduce();
-        for (var start = 0; start < tensors.Count; start += SetItemsBatch)
-        {
-            pickle.Mark();
-            for (var i = start; i < Math.Min(tensors.Count, start + SetItemsBatch); i++)
-            {
-                pickle.Unicode(tensors[i].Key);
-                pickle.RebuildTensor(i, contiguous[i]);
-            }
-
-            pickle.SetItems();
-        }
-
-        pickle.Stop();
-        return pickle.ToArray();
     }
 
     /// <summary>Emits protocol-2 pickle opcodes.</summary>
