@@ -60,30 +60,12 @@ public sealed partial class RunRegistryGrain(
     public async ValueTask<int> WakeUnfinished()
     {
         var runs = state.State.Unfinished.ToArray();
-        var wakes = runs.Select(async runId =>
-        {
-            try
-            {
-                var status = await GrainFactory.GetGrain<IRunCoordinatorGrain>(runId).Wake();
-                return (runId, Finished: status.State is RunState.Completed or RunState.Failed or RunState.Cancelled);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                LogWakeFailed(runId, e.Message);
-                return (runId, Finished: false);
-            }
-        }).ToArray();
-        try
-        {
-            await Task.WhenAll(wakes).WaitAsync(WakeWait);
-        }
-        catch (TimeoutException)
-        {
-            // Slow coordinators are woken all the same; they are asked again next time.
-        }
-
-        var finished = wakes.Where(w => w.IsCompletedSuccessfully && w.Result.Finished).Select(w => w.Result.runId).ToArray();
-        if (finished.Length > 0)
+        var finished = await UnfinishedWork.WakeAllAsync(
+            runs,
+            async runId => (await GrainFactory.GetGrain<IRunCoordinatorGrain>(runId).Wake()).State is RunState.Completed or RunState.Failed or RunState.Cancelled,
+            LogWakeFailed,
+            WakeWait);
+        if (finished.Count > 0)
         {
             state.State.Unfinished.RemoveAll(finished.Contains);
             await state.WriteStateAsync();

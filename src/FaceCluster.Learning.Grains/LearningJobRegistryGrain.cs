@@ -90,29 +90,15 @@ public sealed partial class LearningJobRegistryGrain(
     public async ValueTask<int> WakeUnfinished()
     {
         var keys = state.State.Unfinished.ToArray();
-        var wakes = keys.Select(async key =>
-        {
-            try
+        var ended = await UnfinishedWork.WakeAllAsync(
+            keys,
+            async key =>
             {
                 var status = await GrainFactory.GetGrain<ITrainerGrain>(key).GetStatus();
-                return (key, Ended: status.IsFinished || status.State == "idle");
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                LogWakeFailed(key, e.Message);
-                return (key, Ended: false);
-            }
-        }).ToArray();
-        try
-        {
-            await Task.WhenAll(wakes).WaitAsync(WakeWait);
-        }
-        catch (TimeoutException)
-        {
-            // Slow trainers were woken all the same; they are asked again next time.
-        }
-
-        var ended = wakes.Where(w => w.IsCompletedSuccessfully && w.Result.Ended).Select(w => w.Result.key).ToHashSet(StringComparer.Ordinal);
+                return status.IsFinished || status.State == "idle";
+            },
+            LogWakeFailed,
+            WakeWait);
         if (ended.Count > 0)
         {
             state.State.Unfinished.RemoveAll(ended.Contains);
