@@ -86,8 +86,7 @@ internal static class LearningJobEndpoints
         foreach (var (key, status) in keys.Zip(statuses))
         {
             // Jobs whose output lies outside this API's data root (started from a CLI elsewhere) are not this API's to show.
-            var output = key[(key.IndexOf(':', StringComparison.Ordinal) + 1)..];
-            var relative = Path.GetRelativePath(root, output);
+            var relative = Path.GetRelativePath(root, TrainerKeys.OutputOf(key));
             if (status.State != "idle" && !relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative))
             {
                 jobs.Add(StatusJson(status, relative.Replace('\\', '/')));
@@ -131,12 +130,7 @@ internal static class LearningJobEndpoints
     {
         try
         {
-            return kind switch
-            {
-                "train" => TrainerKeys.Training(DataRootGuard.Check(root, output, "out")),
-                "predict" => TrainerKeys.Prediction(DataRootGuard.Check(root, output, "out")),
-                _ => null,
-            };
+            return TrainerKeys.Of(kind, DataRootGuard.Check(root, output, "out"));
         }
         catch (ArgumentException)
         {

@@ -126,4 +126,19 @@ public static class TrainerKeys
 
     /// <summary>The key of the prediction job that writes <paramref name="outputPath"/> (a full path).</summary>
     public static string Prediction(string outputPath) => "predict:" + Path.GetFullPath(outputPath);
+
+    /// <summary>The key of the job of <paramref name="kind"/> (<c>train</c> or <c>predict</c>) writing <paramref name="output"/>; null for another kind.</summary>
+    public static string? Of(string kind, string output) => kind switch
+    {
+        "train" => Training(output),
+        "predict" => Prediction(output),
+        _ => null,
+    };
+
+    /// <summary>The full path a job's key names (what the job writes).</summary>
+    public static string OutputOf(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return key[(key.IndexOf(':', StringComparison.Ordinal) + 1)..];
+    }
 }
