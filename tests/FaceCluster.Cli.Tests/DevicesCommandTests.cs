@@ -23,37 +23,23 @@ public sealed class DevicesCommandTests
     [Fact]
     public async Task An_external_libtorch_folder_is_loaded_instead_of_the_bundled_one()
     {
-        var external = Directory.CreateTempSubdirectory("facecluster-libtorch-").FullName;
-        try
+        using var folder = await ExternalLibTorchFolder.CreateAsync(TestContext.Current.CancellationToken);
+        var external = folder.Path;
+        var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "facecluster.dll"), "devices"])
         {
-            foreach (var library in Directory.EnumerateFiles(AppContext.BaseDirectory, "lib*.so*")
-                         .Where(f => !Path.GetFileName(f).StartsWith("libLibTorchSharp", StringComparison.Ordinal)))
-            {
-                using var link = Process.Start("ln", [library, Path.Combine(external, Path.GetFileName(library))])!;
-                await link.WaitForExitAsync(TestContext.Current.CancellationToken);
-                Assert.Equal(0, link.ExitCode);
-            }
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.Environment["FACECLUSTER_LIBTORCH"] = external;
+        using var process = Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
 
-            var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "facecluster.dll"), "devices"])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            info.Environment["FACECLUSTER_LIBTORCH"] = external;
-            using var process = Process.Start(info)!;
-            var output = await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-            var error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-
-            Assert.True(process.ExitCode == 0, error);
-            Assert.Contains($"external, from {external}", output, StringComparison.Ordinal);
-            var loaded = output.Split('\n').Single(l => l.TrimStart().StartsWith("libtorch_cpu.so", StringComparison.Ordinal));
-            Assert.Contains(Path.Combine(external, "libtorch_cpu.so"), loaded, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(external, recursive: true);
-        }
+        Assert.True(process.ExitCode == 0, error);
+        Assert.Contains($"external, from {external}", output, StringComparison.Ordinal);
+        var loaded = output.Split('\n').Single(l => l.TrimStart().StartsWith("libtorch_cpu.so", StringComparison.Ordinal));
+        Assert.Contains(Path.Combine(external, "libtorch_cpu.so"), loaded, StringComparison.Ordinal);
     }
 
     [Fact]

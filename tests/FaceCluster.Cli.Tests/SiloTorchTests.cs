@@ -23,45 +23,33 @@ public sealed class SiloTorchTests
     [Fact]
     public async Task A_gpu_silo_loads_the_configured_libtorch_at_start_and_warns_without_cuda()
     {
-        var external = Directory.CreateTempSubdirectory("facecluster-silo-libtorch-").FullName;
+        using var folder = await ExternalLibTorchFolder.CreateAsync(TestContext.Current.CancellationToken);
+        var external = folder.Path;
+        var info = SiloStart(["--role", "gpu"], new Dictionary<string, string> { ["FACECLUSTER__LIBTORCH"] = external });
+        using var process = Process.Start(info)!;
         try
         {
-            foreach (var library in Directory.EnumerateFiles(AppContext.BaseDirectory, "lib*.so*")
-                         .Where(f => !Path.GetFileName(f).StartsWith("libLibTorchSharp", StringComparison.Ordinal)))
+            var lines = new List<string>();
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(60));
+            while (await process.StandardError.ReadLineAsync(timeout.Token) is { } line)
             {
-                File.CreateSymbolicLink(Path.Combine(external, Path.GetFileName(library)), library);
-            }
-
-            var info = SiloStart(["--role", "gpu"], new Dictionary<string, string> { ["FACECLUSTER__LIBTORCH"] = external });
-            using var process = Process.Start(info)!;
-            try
-            {
-                var lines = new List<string>();
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-                timeout.CancelAfter(TimeSpan.FromSeconds(60));
-                while (await process.StandardError.ReadLineAsync(timeout.Token) is { } line)
+                lines.Add(line);
+                if (line.StartsWith("silo: ", StringComparison.Ordinal))
                 {
-                    lines.Add(line);
-                    if (line.StartsWith("silo: ", StringComparison.Ordinal))
-                    {
-                        break;
-                    }
+                    break;
                 }
+            }
 
-                var log = string.Join("\n", lines);
-                Assert.Contains("role gpu, silo port", log, StringComparison.Ordinal);
-                Assert.Contains($"libtorch {external}, CUDA not available", log, StringComparison.Ordinal);
-                Assert.Contains("warning: role gpu, but CUDA is not available", log, StringComparison.Ordinal);
-            }
-            finally
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-            }
+            var log = string.Join("\n", lines);
+            Assert.Contains("role gpu, silo port", log, StringComparison.Ordinal);
+            Assert.Contains($"libtorch {external}, CUDA not available", log, StringComparison.Ordinal);
+            Assert.Contains("warning: role gpu, but CUDA is not available", log, StringComparison.Ordinal);
         }
         finally
         {
-            Directory.Delete(external, recursive: true);
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
         }
     }
 
