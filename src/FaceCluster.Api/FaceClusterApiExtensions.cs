@@ -97,7 +97,6 @@ public static class FaceClusterApiExtensions
         runs.MapGet("/{id}", StatusAsync);
         runs.MapGet("/{id}/results", ResultsAsync);
         runs.MapDelete("/{id}", CancelAsync);
-        LearningJobEndpoints.Map(app.MapGroup("/api/learning").RequireAuthorization(Policy));
 
         if (options.Metrics)
         {
@@ -150,25 +149,17 @@ public static class FaceClusterApiExtensions
 
     private static async Task<IResult> SubmitAsync(HttpContext context, IClusterClient client, IOptions<FaceClusterApiOptions> options)
     {
-        RunSubmission? submission;
-        try
-        {
-            submission = await context.Request.ReadFromJsonAsync<RunSubmission>(Json, context.RequestAborted).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or NotSupportedException)
-        {
-            return Problem("the body must be a JSON object of a run (kind, x, y or judgments, out, ...): " + OneLine(e.Message));
-        }
-
-        if (submission is null)
-        {
-            return Problem("the body must be a JSON object of a run");
-        }
-
+        RunSubmission submission;
         RunRequest request;
         try
         {
+            var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
+            submission = RunSubmission.Parse(body);
             request = submission.ToRequest(options.Value.DataRoot);
+        }
+        catch (JsonException e)
+        {
+            return Problem("the body must be a JSON object of a run (kind, out, parameters): " + OneLine(e.Message));
         }
         catch (ArgumentException e)
         {
@@ -296,6 +287,17 @@ public static class FaceClusterApiExtensions
             ["finished_at"] = status.FinishedAt,
             ["error"] = status.Error,
             ["out"] = status.OutputPath,
+            ["kind"] = status.Kind,
+            ["detail"] = status.Detail,
+            ["stages"] = new JsonArray([.. (status.Stages ?? []).Select(s => (JsonNode)new JsonObject
+            {
+                ["name"] = s.Name,
+                ["state"] = s.State,
+                ["completed_units"] = s.CompletedUnits,
+                ["total_units"] = s.TotalUnits,
+                ["seconds"] = s.Seconds,
+                ["detail"] = s.Detail,
+            })]),
         };
     }
 

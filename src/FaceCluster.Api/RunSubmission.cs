@@ -1,208 +1,62 @@
-using System.Text.Json.Serialization;
+using System.Text.Json.Nodes;
 using FaceCluster.Grains;
 
 namespace FaceCluster.Api;
 
-/// <summary>The body of <c>POST /api/runs</c> (snake_case JSON). Paths are relative to the data root.</summary>
-public sealed class RunSubmission
+/// <summary>
+/// The body of <c>POST /api/runs</c>: <c>kind</c> (default <c>ppca</c>), <c>out</c> (the output folder, relative to the data
+/// root), optionally <c>run_id</c>, and the kind's parameters, either in a <c>parameters</c> object or as the body's other
+/// fields (snake_case, as the kind's parameter record names them). The API does not know the kinds: the silo's kind
+/// validates the parameters and the coordinator's refusal becomes a 400 naming the field.
+/// </summary>
+/// <param name="Kind">The run kind.</param>
+/// <param name="Out">The output folder.</param>
+/// <param name="RunId">The run id, or null to generate one.</param>
+/// <param name="Parameters">The kind's parameters as a JSON object.</param>
+public sealed record RunSubmission(string Kind, string Out, string? RunId, JsonObject Parameters)
 {
-    /// <summary>"ppca" (default), "gppca" or "crop".</summary>
-    [JsonPropertyName("kind")]
-    public string? Kind { get; set; }
+    private static readonly HashSet<string> Envelope = new(StringComparer.Ordinal) { "kind", "out", "run_id", "parameters" };
 
-    /// <summary>PPCA: the DNN outputs table.</summary>
-    [JsonPropertyName("x")]
-    public string? X { get; set; }
+    /// <summary>Reads a submission from the body <paramref name="body"/>.</summary>
+    /// <exception cref="ArgumentException">The body is not a submission; the message names the field.</exception>
+    public static RunSubmission Parse(JsonNode? body)
+    {
+        if (body is not JsonObject root)
+        {
+            throw new ArgumentException("the body must be a JSON object of a run (kind, out, parameters)");
+        }
 
-    /// <summary>PPCA: the human judgments table.</summary>
-    [JsonPropertyName("y")]
-    public string? Y { get; set; }
+        string? Text(string field) => root[field] switch
+        {
+            null => null,
+            JsonValue value when value.TryGetValue<string>(out var text) => text,
+            _ => throw new ArgumentException($"{field} must be a string"),
+        };
 
-    /// <summary>G-PPCA: the judgments table.</summary>
-    [JsonPropertyName("judgments")]
-    public string? Judgments { get; set; }
+        var kind = (Text("kind") ?? "ppca").Trim().ToLowerInvariant();
+        var output = Text("out") ?? throw new ArgumentException("out is required (the output folder, relative to the data root)");
+        var parameters = root["parameters"] switch
+        {
+            null => new JsonObject(),
+            JsonObject nested => (JsonObject)nested.DeepClone(),
+            _ => throw new ArgumentException("parameters must be a JSON object"),
+        };
+        foreach (var (name, value) in root.Where(p => !Envelope.Contains(p.Key)))
+        {
+            if (value is not null)
+            {
+                parameters[name] = value.DeepClone();
+            }
+        }
 
-    /// <summary>Crop: the study folder.</summary>
-    [JsonPropertyName("study")]
-    public string? Study { get; set; }
+        return new RunSubmission(kind, output, Text("run_id"), parameters);
+    }
 
-    /// <summary>Crop: how to crop (every field optional; defaults as <c>facecluster crop</c>).</summary>
-    [JsonPropertyName("crop")]
-    public CropSubmission? Crop { get; set; }
-
-    /// <summary>The output folder (must not exist; for crop runs, the crop folder, which a rerun resumes).</summary>
-    [JsonPropertyName("out")]
-    public string? Out { get; set; }
-
-    /// <summary>Dimension-bootstrap resamples.</summary>
-    [JsonPropertyName("bootstrap")]
-    public int? Bootstrap { get; set; }
-
-    /// <summary>Loading-significance replicates.</summary>
-    [JsonPropertyName("replicates")]
-    public int? Replicates { get; set; }
-
-    /// <summary>Inner bootstrap per replicate.</summary>
-    [JsonPropertyName("inner_bootstrap")]
-    public int? InnerBootstrap { get; set; }
-
-    /// <summary>Run seed.</summary>
-    [JsonPropertyName("seed")]
-    public ulong? Seed { get; set; }
-
-    /// <summary>"fast" or "naive".</summary>
-    [JsonPropertyName("loo")]
-    public string? Loo { get; set; }
-
-    /// <summary>Units per work range (0: chosen).</summary>
-    [JsonPropertyName("range_size")]
-    public int? RangeSize { get; set; }
-
-    /// <summary>Threads of the one-unit stages (0: all cores).</summary>
-    [JsonPropertyName("threads")]
-    public int? Threads { get; set; }
-
-    /// <summary>The run id (optional; generated when absent).</summary>
-    [JsonPropertyName("run_id")]
-    public string? RunId { get; set; }
-
-    /// <summary>The request, with every path checked against <paramref name="dataRoot"/>.</summary>
-    /// <exception cref="ArgumentException">Every problem, in one message.</exception>
+    /// <summary>The request, with the output folder checked against <paramref name="dataRoot"/>.</summary>
+    /// <exception cref="ArgumentException">The output folder leaves the data root.</exception>
     public RunRequest ToRequest(string dataRoot)
     {
-        var problems = new List<string>();
-        var kind = (Kind ?? "ppca").Trim().ToLowerInvariant() switch
-        {
-            "ppca" => AnalysisKind.Ppca,
-            "gppca" => AnalysisKind.Gppca,
-            "crop" => AnalysisKind.Crop,
-            _ => (AnalysisKind?)null,
-        };
-        if (kind is null)
-        {
-            problems.Add($"kind must be ppca, gppca or crop, got '{Kind}'");
-        }
-
-        void CheckPath(string? path, string field)
-        {
-            try
-            {
-                DataRootGuard.Check(dataRoot, path, field);
-            }
-            catch (ArgumentException e)
-            {
-                problems.Add(e.Message);
-            }
-        }
-
-        string? x = null;
-        string y;
-        CropSettings? crop = null;
-        if (kind == AnalysisKind.Crop)
-        {
-            y = Study ?? string.Empty;
-            CheckPath(y, "study");
-            crop = (Crop ?? new CropSubmission()).ToSettings();
-            problems.AddRange(crop.Validate().Select(p => "crop: " + p));
-        }
-        else if (kind == AnalysisKind.Gppca)
-        {
-            y = Judgments ?? Y ?? string.Empty;
-            CheckPath(y, "judgments");
-        }
-        else
-        {
-            x = X;
-            y = Y ?? string.Empty;
-            CheckPath(x, "x");
-            CheckPath(y, "y");
-        }
-
-        CheckPath(Out, "out");
-        if (Bootstrap is < 1 || Replicates is < 0 || InnerBootstrap is < 1 || RangeSize is < 0 || Threads is < 0)
-        {
-            problems.Add("bootstrap and inner_bootstrap must be positive; replicates, range_size and threads not negative");
-        }
-
-        var loo = (Loo ?? "fast").Trim().ToLowerInvariant();
-        if (loo is not ("fast" or "naive"))
-        {
-            problems.Add($"loo must be fast or naive, got '{Loo}'");
-        }
-
-        if (RunId is not null && !RunPaths.IsValidRunId(RunId))
-        {
-            problems.Add("run_id must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit");
-        }
-
-        if (problems.Count > 0)
-        {
-            throw new ArgumentException(string.Join("; ", problems));
-        }
-
-        return new RunRequest(
-            kind!.Value,
-            x,
-            y,
-            Out!,
-            Bootstrap ?? 1000,
-            Replicates ?? 1000,
-            InnerBootstrap,
-            Seed ?? 1,
-            loo,
-            RangeSize ?? 0,
-            Threads ?? 0,
-            Crop: crop);
+        DataRootGuard.Check(dataRoot, Out, "out");
+        return new RunRequest(Kind, Out, Parameters.ToJsonString());
     }
-}
-
-/// <summary>The <c>crop</c> object of a crop run's submission (snake_case JSON); absent fields take the defaults.</summary>
-public sealed class CropSubmission
-{
-    private static readonly CropSettings Defaults = new();
-
-    /// <summary>Images per shard.</summary>
-    [JsonPropertyName("shard_size")]
-    public int? ShardSize { get; set; }
-
-    /// <summary>Margin in pixels of the crop.</summary>
-    [JsonPropertyName("margin")]
-    public int? Margin { get; set; }
-
-    /// <summary>MTCNN's minimum face size.</summary>
-    [JsonPropertyName("min_face_size")]
-    public int? MinFaceSize { get; set; }
-
-    /// <summary>"probable" or "largest".</summary>
-    [JsonPropertyName("keep")]
-    public string? Keep { get; set; }
-
-    /// <summary>"prewhiten" or "fixed".</summary>
-    [JsonPropertyName("normalization")]
-    public string? Normalization { get; set; }
-
-    /// <summary>Crop at the images table's box when no face is found.</summary>
-    [JsonPropertyName("fallback_box")]
-    public bool? FallbackBox { get; set; }
-
-    /// <summary>Images detected together.</summary>
-    [JsonPropertyName("batch_size")]
-    public int? BatchSize { get; set; }
-
-    /// <summary>"auto", "cpu" or "cuda[:N]".</summary>
-    [JsonPropertyName("device")]
-    public string? Device { get; set; }
-
-    /// <summary>The settings, defaults filled in (not yet validated).</summary>
-    public CropSettings ToSettings() => Defaults with
-    {
-        ShardSize = ShardSize ?? Defaults.ShardSize,
-        Margin = Margin ?? Defaults.Margin,
-        MinFaceSize = MinFaceSize ?? Defaults.MinFaceSize,
-        Selection = Keep ?? Defaults.Selection,
-        Normalization = Normalization ?? Defaults.Normalization,
-        FallbackToTableBox = FallbackBox ?? Defaults.FallbackToTableBox,
-        BatchSize = BatchSize ?? Defaults.BatchSize,
-        Device = Device ?? Defaults.Device,
-    };
 }

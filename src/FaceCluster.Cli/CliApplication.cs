@@ -62,6 +62,7 @@ internal static class CliApplication
             "FaceCluster: principal preserved components analysis of facial-expression judgments (Brooks et al. 2024).")
         {
             DemoCommand.Create(context),
+            PipelineCommand.Create(context),
             AnalyzeCommand.Create(context),
             ShowCommand.Create(context),
             BenchCommand.Create(context),

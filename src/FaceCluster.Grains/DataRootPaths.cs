@@ -8,7 +8,14 @@ public static class DataRootPaths
     /// <paramref name="dataRoot"/>.
     /// </summary>
     /// <exception cref="ArgumentException">The path is empty, absolute, or leaves the data root (for example through '..').</exception>
-    public static string Resolve(string dataRoot, string relativePath)
+    public static string Resolve(string dataRoot, string relativePath) => Resolve(dataRoot, relativePath, allowRoot: false);
+
+    /// <summary>
+    /// As <see cref="Resolve(string, string)"/>; with <paramref name="allowRoot"/>, <c>.</c> names the data root itself (a
+    /// pipeline run whose folder is the data root of its embedded cluster).
+    /// </summary>
+    /// <exception cref="ArgumentException">The path is empty, absolute, or leaves the data root.</exception>
+    public static string Resolve(string dataRoot, string relativePath, bool allowRoot)
     {
         ArgumentException.ThrowIfNullOrEmpty(dataRoot);
         if (string.IsNullOrWhiteSpace(relativePath))
@@ -23,6 +30,11 @@ public static class DataRootPaths
 
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataRoot));
         var full = Path.GetFullPath(Path.Combine(root, relativePath.Replace('/', Path.DirectorySeparatorChar)));
+        if (allowRoot && full == root)
+        {
+            return full;
+        }
+
         if (!full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
             throw new ArgumentException($"'{relativePath}' leaves the data root.", nameof(relativePath));

@@ -1,21 +1,23 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using FaceCluster.Tables;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Runtime.Placement;
 using Orleans.Storage;
 
 namespace FaceCluster.Grains;
 
 /// <summary>
-/// One per run (key: run id). A persisted state machine, Pending, then Running through the stages of
-/// <see cref="RunStages"/>, then Aggregating, then Completed, Failed or Cancelled. Each stage is cut into contiguous
-/// ranges that are handed to <see cref="IAnalysisWorkerGrain"/>s on the active silos (through each silo's
-/// <see cref="ISiloWorkGateway"/>, placed there by a placement hint);
-/// workers compute in the background and report back. A grain timer (which keeps the activation alive while the run is
-/// unfinished) notices dead silos, timed-out ranges and shards written without a report, and persists progress. Every
-/// call returns within <see cref="FaceClusterClusterOptions.DispatchTimeout"/> or so.
+/// One per run (key: run id), of any kind. A persisted state machine: Running through the stages its
+/// <see cref="IRunKind"/> plans one after another, then Completed, Failed or Cancelled. A stage is either cut into ranges
+/// that the <see cref="RangeScheduler"/> hands to the silos' workers (through each silo's <see cref="ISiloWorkGateway"/>,
+/// placed there by a placement hint), or a child run of another kind that this grain starts and follows. A grain timer
+/// (which keeps the activation alive while the run is unfinished) notices dead silos, timed-out ranges and shards written
+/// without a report, follows child runs and persists progress. Every call returns within
+/// <see cref="FaceClusterClusterOptions.DispatchTimeout"/> or so.
 /// </summary>
 /// <remarks>
 /// A present shard is a finished range: on activation (after a deactivation, or on another silo after this one died)
@@ -25,17 +27,20 @@ public sealed partial class RunCoordinatorGrain(
     [PersistentState("run", FaceClusterStorage.Name)] IPersistentState<RunCoordinatorState> state,
     IOptions<FaceClusterClusterOptions> options,
     IClusterMembershipService membership,
+    RunKindRegistry kinds,
+    IServiceProvider services,
     ILogger<RunCoordinatorGrain> logger) : Grain, IRunCoordinatorGrain
 {
     private static readonly TimeSpan PersistEvery = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan UnresponsivePause = TimeSpan.FromSeconds(5);
-
-    /// <summary>Folds the fast leave-one-out computes together: guided fold ranges are whole batches of them.</summary>
-    private const int FoldBatch = 8;
+    private const string NoRun = "no run with this id has been started";
 
     private readonly FaceClusterClusterOptions _options = options.Value;
+    private readonly RangeScheduler _scheduler = new(options.Value.MaxRangeFailures, options.Value.RangeTimeout);
     private readonly Dictionary<SiloAddress, int> _slots = [];
     private readonly Dictionary<SiloAddress, DateTimeOffset> _unresponsiveUntil = [];
+    private readonly Dictionary<(string Stage, int First), RangeProgress> _progress = [];
+    private RunStatus? _child;
     private IGrainTimer? _timer;
     private RunFiles? _files;
     private bool _dirty;
@@ -46,6 +51,8 @@ public sealed partial class RunCoordinatorGrain(
     private string RunId => this.GetPrimaryKeyString();
 
     private RunFiles Files => _files ??= new(_options.DataRoot, RunId);
+
+    private IRunKind Kind => kinds.Get(Run.Request!.Kind);
 
     private bool IsUnfinished => Run.Request is not null && Run.State is RunState.Pending or RunState.Running or RunState.Aggregating;
 
@@ -116,12 +123,15 @@ public sealed partial class RunCoordinatorGrain(
         Run.Request = request;
         Run.SubmittedAt = Now;
         Run.State = RunState.Running;
-        AddStage(request.Kind == AnalysisKind.Gppca ? RunStages.Gppca : RunStages.Prepare, 1, RangeSchedule.Fixed(1, 1));
+        _dirty = true;
         await PersistAsync(force: true);
         await GrainFactory.GetGrain<IRunRegistryGrain>(0).Register(RunId);
         LogStarted(RunId, request.Kind);
         StartTimer();
+        await PlanNextAsync(completed: null);
+        await AdvanceWhileCompleteAsync();
         await PumpAsync();
+        await PersistAsync(force: true);
         return Status();
     }
 
@@ -152,6 +162,11 @@ public sealed partial class RunCoordinatorGrain(
 
         Directory.CreateDirectory(Files.Folder);
         await File.WriteAllTextAsync(Files.CancelledMarker, Now.ToString("O", CultureInfo.InvariantCulture));
+        if (Current is { ChildRunId: { } child })
+        {
+            await GrainFactory.GetGrain<IRunCoordinatorGrain>(child).Cancel();
+        }
+
         await FinishAsync(RunState.Cancelled, null);
         LogCancelled(RunId);
         return Status();
@@ -168,13 +183,14 @@ public sealed partial class RunCoordinatorGrain(
             return;
         }
 
-        if (!Files.IsPresent(Run.Request!, range.Stage, target.First, target.Count))
+        if (!IsPresent(range.Stage, target))
         {
-            await FailAttemptAsync(target, range.Stage, $"reported complete, but its shard {Files.ShardOf(Run.Request!, range.Stage, target.First, target.Count)} is missing");
+            await FailAttemptAsync(target, range.Stage, $"reported complete, but its shard {ShardOf(range.Stage, target)} is missing");
             return;
         }
 
-        MarkDone(target);
+        RangeScheduler.MarkDone(target);
+        _dirty = true;
         await AdvanceWhileCompleteAsync();
         await PumpAsync();
         await PersistAsync(force: false);
@@ -210,80 +226,41 @@ public sealed partial class RunCoordinatorGrain(
         await FinishAsync(RunState.Failed, reason);
     }
 
+    /// <inheritdoc />
+    public ValueTask RangeProgress(WorkRange range, RangeProgress progress)
+    {
+        ArgumentNullException.ThrowIfNull(range);
+        ArgumentNullException.ThrowIfNull(progress);
+        if (Find(range) is { Status: RangeStatus.Running } target && range.Attempt == target.Attempts)
+        {
+            _progress[(range.Stage, range.First)] = progress;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
     private List<string> Validate(RunRequest request)
     {
-        var errors = new List<string>();
         if (!RunPaths.IsValidRunId(RunId))
         {
-            errors.Add($"'{RunId}' is not a valid run id (1-128 letters, digits, '.', '_' or '-')");
-            return errors;
+            return [$"'{RunId}' is not a valid run id (1-128 letters, digits, '.', '_' or '-')"];
         }
 
-        void CheckInput(string name, string? path)
+        if (kinds.Find(request.Kind) is not { } kind)
         {
-            if (path is null)
-            {
-                errors.Add($"{name} is required");
-                return;
-            }
-
-            try
-            {
-                if (!File.Exists(DataRootPaths.Resolve(_options.DataRoot, path)))
-                {
-                    errors.Add($"{name} '{path}' does not exist under the data root");
-                }
-            }
-            catch (ArgumentException e)
-            {
-                errors.Add($"{name}: {e.Message}");
-            }
+            return [$"kind must be one of {string.Join(", ", kinds.Names)}, got '{request.Kind}'"];
         }
 
-        if (request.Kind == AnalysisKind.Crop)
-        {
-            return ValidateCrop(request);
-        }
-
-        if (request.Kind == AnalysisKind.Ppca)
-        {
-            CheckInput("the X table", request.XPath);
-            var analysis = StageWork.OptionsOf(request).Validate();
-            errors.AddRange(analysis);
-            if (request.LeaveOneOut is not ("fast" or "naive"))
-            {
-                errors.Add($"leave-one-out must be 'fast' or 'naive', got '{request.LeaveOneOut}'");
-            }
-        }
-        else if (request.Kind != AnalysisKind.Gppca)
-        {
-            errors.Add($"unknown analysis kind {request.Kind}");
-        }
-
-        CheckInput(request.Kind == AnalysisKind.Gppca ? "the judgments table" : "the Y table", request.YPath);
         try
         {
-            if (Directory.Exists(DataRootPaths.Resolve(_options.DataRoot, request.OutputPath)))
-            {
-                errors.Add($"the output folder '{request.OutputPath}' already exists");
-            }
+            _ = DataRootPaths.Resolve(_options.DataRoot, request.OutputPath, allowRoot: true);
         }
         catch (ArgumentException e)
         {
-            errors.Add($"the output folder: {e.Message}");
+            return [$"the output folder: {e.Message}"];
         }
 
-        if (request.RangeSize < 0)
-        {
-            errors.Add($"the range size must be 0 (automatic) or more, got {request.RangeSize}");
-        }
-
-        if (request.Threads < 0)
-        {
-            errors.Add($"threads must be 0 (all cores) or more, got {request.Threads}");
-        }
-
-        return errors;
+        return [.. kind.Validate(request, _options.DataRoot)];
     }
 
     private void StartTimer()
@@ -314,27 +291,27 @@ public sealed partial class RunCoordinatorGrain(
         }
 
         var stage = Current!;
-        var snapshot = membership.CurrentSnapshot;
-        foreach (var range in stage.Ranges.Where(r => r.Status == RangeStatus.Running).ToArray())
+        if (stage.ChildRunId is not null)
         {
-            if (Files.IsPresent(Run.Request!, stage.Name, range.First, range.Count))
-            {
-                // Written, but its report was lost (or is on its way): the shard is what counts.
-                MarkDone(range);
-                continue;
-            }
-
-            var silo = range.Silo is null ? null : SiloAddress.FromParsableString(range.Silo);
-            if (silo is not null && snapshot.GetSiloStatus(silo) is SiloStatus.Dead or SiloStatus.None)
+            await FollowChildAsync(stage);
+        }
+        else
+        {
+            var snapshot = membership.CurrentSnapshot;
+            var review = _scheduler.Review(
+                stage,
+                range => IsPresent(stage.Name, range),
+                silo => snapshot.GetSiloStatus(SiloAddress.FromParsableString(silo)) is not (SiloStatus.Dead or SiloStatus.None),
+                Now);
+            _dirty |= review.Completed.Count + review.Reassigned.Count > 0;
+            foreach (var range in review.Reassigned)
             {
                 LogReassigning(RunId, stage.Name, range.First, range.Silo!);
-                range.Status = RangeStatus.Pending;
-                range.Reassignments++;
-                _dirty = true;
             }
-            else if (range.AssignedAt is { } assigned && Now - assigned > _options.RangeTimeout)
+
+            foreach (var range in review.TimedOut)
             {
-                await FailAttemptAsync(range, stage.Name, $"timed out after {_options.RangeTimeout} on {range.Silo}");
+                await FailAttemptAsync(range, stage.Name, $"timed out on {range.Silo}");
                 if (!IsUnfinished)
                 {
                     return;
@@ -347,62 +324,72 @@ public sealed partial class RunCoordinatorGrain(
         await PersistAsync(force: false);
     }
 
+    /// <summary>Starts the child run of <paramref name="stage"/> if it is not started, and marks the stage done once it completed.</summary>
+    private async Task FollowChildAsync(StageState stage)
+    {
+        var child = GrainFactory.GetGrain<IRunCoordinatorGrain>(stage.ChildRunId!);
+        try
+        {
+            var status = await child.GetStatus();
+            if (status.Kind.Length == 0)
+            {
+                status = await child.Start(stage.ChildRequest!);
+            }
+
+            _child = status;
+            switch (status.State)
+            {
+                case RunState.Completed:
+                    RangeScheduler.MarkDone(stage.Ranges[0]);
+                    _dirty = true;
+                    break;
+                case RunState.Failed:
+                    await FinishAsync(RunState.Failed, $"stage {stage.Name}: {status.Error}");
+                    break;
+                case RunState.Cancelled:
+                    await FinishAsync(RunState.Failed, $"stage {stage.Name}: its run {stage.ChildRunId} was cancelled");
+                    break;
+            }
+        }
+        catch (ArgumentException e)
+        {
+            await FinishAsync(RunState.Failed, $"stage {stage.Name}: {e.Message}");
+        }
+        catch (Exception e) when (e is TimeoutException or OrleansException)
+        {
+            // The child's silo may be moving; the next tick asks again.
+            LogDispatchFailed(RunId, stage.Name, 0, stage.ChildRunId!, e.Message);
+        }
+    }
+
     /// <summary>Assigns pending ranges of the current stage to silos with room, and sends them.</summary>
     private async Task PumpAsync()
     {
         for (var round = 0; round < 3 && IsUnfinished; round++)
         {
-            var stage = Current!;
-            var pending = stage.Ranges.Where(r => r.Status == RangeStatus.Pending).ToList();
-            if (pending.Count == 0)
+            var stage = Current;
+            if (stage is null || stage.ChildRunId is not null || !stage.Ranges.Exists(r => r.Status == RangeStatus.Pending))
             {
                 return;
             }
 
             var now = Now;
+            var metadata = services.GetService<ISiloMetadataCache>();
             var silos = membership.CurrentSnapshot.Members.Values
                 .Where(m => m.Status == SiloStatus.Active && !(_unresponsiveUntil.TryGetValue(m.SiloAddress, out var until) && until > now))
-                .Select(m => m.SiloAddress)
+                .Select(m => new SiloCapacity(
+                    m.SiloAddress.ToParsableString(),
+                    Capacity(m.SiloAddress),
+                    metadata?.GetSiloMetadata(m.SiloAddress).Metadata.GetValueOrDefault(SiloRoleMetadata.Key) == SiloRoleMetadata.Gpu))
                 .ToList();
-            if (silos.Count == 0)
-            {
-                return;
-            }
-
-            var running = silos.ToDictionary(s => s, s => stage.Ranges.Count(r => r.Status == RangeStatus.Running && r.Silo == s.ToParsableString()));
-            var assignments = new List<(RangeState Range, SiloAddress Silo)>();
-            foreach (var range in pending)
-            {
-                // A range that failed or timed out goes elsewhere if it can.
-                var failedOn = range.Failures > 0 ? range.Silo : null;
-                var silo = silos
-                    .Select(s => (Silo: s, Room: Capacity(s) - running[s]))
-                    .Where(s => s.Room > 0)
-                    .OrderBy(s => s.Silo.ToParsableString() == failedOn ? 1 : 0)
-                    .ThenByDescending(s => s.Room)
-                    .Select(s => s.Silo)
-                    .FirstOrDefault();
-                if (silo is null)
-                {
-                    break;
-                }
-
-                running[silo]++;
-                range.Status = RangeStatus.Running;
-                range.Attempts++;
-                range.Silo = silo.ToParsableString();
-                range.AssignedAt = now;
-                assignments.Add((range, silo));
-            }
-
+            var assignments = RangeScheduler.Assign(stage, silos, now);
             if (assignments.Count == 0)
             {
                 return;
             }
 
             _dirty = true;
-            var learned = await DispatchAsync(stage, assignments);
-            if (!learned)
+            if (!await DispatchAsync(stage, assignments))
             {
                 return;
             }
@@ -410,15 +397,15 @@ public sealed partial class RunCoordinatorGrain(
     }
 
     /// <summary>Sends assigned ranges to their silos; returns whether it learned a silo's slot count.</summary>
-    private async Task<bool> DispatchAsync(StageState stage, List<(RangeState Range, SiloAddress Silo)> assignments)
+    private async Task<bool> DispatchAsync(StageState stage, IReadOnlyList<(RangeState Range, string Silo)> assignments)
     {
         var calls = new List<Task<RangeAccepted>>(assignments.Count);
         foreach (var (range, silo) in assignments)
         {
-            RequestContext.Set(IPlacementDirector.PlacementHintKey, silo);
+            RequestContext.Set(IPlacementDirector.PlacementHintKey, SiloAddress.FromParsableString(silo));
             try
             {
-                var gateway = GrainFactory.GetGrain<ISiloWorkGateway>(silo.ToParsableString());
+                var gateway = GrainFactory.GetGrain<ISiloWorkGateway>(silo);
                 calls.Add(gateway.Accept(new WorkRange(RunId, stage.Name, range.First, range.Count, range.Attempts)).AsTask());
             }
             finally
@@ -448,12 +435,11 @@ public sealed partial class RunCoordinatorGrain(
                 learned |= !_slots.TryGetValue(accepted.Silo, out var known) || known != accepted.Slots;
                 _slots[accepted.Silo] = accepted.Slots;
             }
-            else if (range.Status == RangeStatus.Running && range.Silo == silo.ToParsableString())
+            else if (range.Status == RangeStatus.Running && range.Silo == silo)
             {
-                LogDispatchFailed(RunId, stage.Name, range.First, silo.ToParsableString(), call.Exception?.GetBaseException().Message ?? "no answer in time");
-                _unresponsiveUntil[silo] = Now + UnresponsivePause;
-                range.Status = RangeStatus.Pending;
-                range.Reassignments++;
+                LogDispatchFailed(RunId, stage.Name, range.First, silo, call.Exception?.GetBaseException().Message ?? "no answer in time");
+                _unresponsiveUntil[SiloAddress.FromParsableString(silo)] = Now + UnresponsivePause;
+                RangeScheduler.Abandon(range);
             }
         }
 
@@ -473,6 +459,10 @@ public sealed partial class RunCoordinatorGrain(
         return stage.Ranges.Find(r => r.First == range.First && r.Count == range.Count);
     }
 
+    private string ShardOf(string stage, RangeState range) => Kind.ShardOf(Files, Run.Request!, stage, range.First, range.Count);
+
+    private bool IsPresent(string stage, RangeState range) => File.Exists(ShardOf(stage, range));
+
     private void CountDuplicate()
     {
         if (Run.Request is not null)
@@ -482,23 +472,12 @@ public sealed partial class RunCoordinatorGrain(
         }
     }
 
-    private void MarkDone(RangeState range)
-    {
-        range.Status = RangeStatus.Done;
-        range.Completions++;
-        range.CompletedOn = range.Silo;
-        range.AssignedAt = null;
-        _dirty = true;
-    }
-
     private async Task FailAttemptAsync(RangeState range, string stage, string reason)
     {
-        range.Failures++;
-        range.LastError = reason;
-        range.Status = RangeStatus.Pending;
         _dirty = true;
+        var exhausted = _scheduler.Fail(range, reason);
         LogAttemptFailed(RunId, stage, range.First, range.Failures, reason);
-        if (range.Failures >= _options.MaxRangeFailures)
+        if (exhausted)
         {
             await FinishAsync(
                 RunState.Failed,
@@ -513,19 +492,22 @@ public sealed partial class RunCoordinatorGrain(
     /// <summary>Marks ranges whose shard is present as done (no report needed, nothing recomputed).</summary>
     private void Reconcile(StageState stage)
     {
-        foreach (var range in stage.Ranges.Where(r => r.Status != RangeStatus.Done))
+        if (stage.ChildRunId is not null)
         {
-            if (Files.IsPresent(Run.Request!, stage.Name, range.First, range.Count))
-            {
-                MarkDone(range);
-            }
+            return;
+        }
+
+        foreach (var range in stage.Ranges.Where(r => r.Status != RangeStatus.Done && IsPresent(stage.Name, r)))
+        {
+            RangeScheduler.MarkDone(range);
+            _dirty = true;
         }
     }
 
     /// <summary>Moves on while the current stage is complete.</summary>
     private async Task AdvanceWhileCompleteAsync()
     {
-        while (IsUnfinished && Current is { } stage && stage.Ranges.TrueForAll(r => r.Status == RangeStatus.Done))
+        while (IsUnfinished && Current is { } stage && RangeScheduler.IsComplete(stage))
         {
             if (stage.FinishedAt is null)
             {
@@ -538,132 +520,72 @@ public sealed partial class RunCoordinatorGrain(
                     [new("facecluster.stage", stage.Name), new("facecluster.units", stage.TotalUnits), new("facecluster.ranges", stage.Ranges.Count)]);
             }
 
-            var request = Run.Request!;
-            try
-            {
-                switch (stage.Name)
-                {
-                    case RunStages.Prepare:
-                        var shape = await StageWork.ReadJsonAsync<StageWork.PrepareResult>(Files.Prepare, CancellationToken.None);
-                        Run.Stimuli = shape.Stimuli;
-                        if (request.Kind == AnalysisKind.Crop)
-                        {
-                            // Shards are named by their fixed range, so that a rerun into the folder finds them.
-                            AddStage(RunStages.Crop, shape.Stimuli, RangeSchedule.Fixed(shape.Stimuli, request.Crop!.ShardSize));
-                            break;
-                        }
-
-                        AddStage(RunStages.LeaveOneOut, shape.Stimuli, FoldRanges(request, shape.Stimuli));
-                        break;
-                    case RunStages.LeaveOneOut:
-                        AddStage(RunStages.Bootstrap, 1, RangeSchedule.Fixed(1, 1));
-                        break;
-                    case RunStages.Bootstrap:
-                        var main = await StageWork.ReadJsonAsync<StageWork.MainResult>(Files.MainMarker, CancellationToken.None);
-                        Run.SignificantDimensions = main.SignificantDimensions;
-                        if (request.Replicates > 0 && main.SignificantDimensions > 0)
-                        {
-                            AddStage(RunStages.Replicates, request.Replicates, ReplicateRanges(request));
-                        }
-                        else
-                        {
-                            await StartAggregationAsync();
-                        }
-
-                        break;
-                    case RunStages.Replicates or RunStages.Crop:
-                        await StartAggregationAsync();
-                        break;
-                    default:
-                        await FinishAsync(RunState.Completed, null);
-                        LogCompleted(RunId);
-                        return;
-                }
-            }
-            catch (Exception e) when (e is IOException or System.Text.Json.JsonException or UnauthorizedAccessException)
-            {
-                await FinishAsync(RunState.Failed, $"after stage {stage.Name}: {e.Message}");
-                return;
-            }
-
+            _child = null;
+            await PlanNextAsync(stage.Name);
             await PersistAsync(force: true);
         }
     }
 
-    /// <summary>Schedules the next stage with its ranges, fixed from now on (persisted, reassignable as they are).</summary>
-    private void AddStage(string name, int units, IReadOnlyList<(int First, int Count)> ranges)
+    /// <summary>Asks the kind for the stage after <paramref name="completed"/> and schedules it, or finishes the run.</summary>
+    private async Task PlanNextAsync(string? completed)
     {
-        var stage = new StageState { Name = name, TotalUnits = units, RangeSize = ranges.Count == 0 ? 0 : ranges.Max(r => r.Count), StartedAt = Now };
-        foreach (var (first, count) in ranges)
+        StagePlan? plan;
+        try
+        {
+            plan = await Kind.NextStageAsync(Planning(completed), CancellationToken.None);
+        }
+        catch (InvalidInputException e)
+        {
+            await FinishAsync(RunState.Failed, e.Message);
+            return;
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            await FinishAsync(RunState.Failed, completed is null ? e.Message : $"after stage {completed}: {e.Message}");
+            return;
+        }
+
+        if (plan is null)
+        {
+            await FinishAsync(RunState.Completed, null);
+            LogCompleted(RunId);
+            return;
+        }
+
+        AddStage(plan);
+    }
+
+    private RunPlanning Planning(string? completed) => new(Files, Run.Request!, completed, StageReports(), ClusterSlots(), _options);
+
+    /// <summary>Schedules a planned stage with its ranges, fixed from now on (persisted, reassignable as they are).</summary>
+    private void AddStage(StagePlan plan)
+    {
+        var stage = new StageState
+        {
+            Name = plan.Name,
+            TotalUnits = plan.Units,
+            RangeSize = plan.Ranges.Count == 0 ? 0 : plan.Ranges.Max(r => r.Count),
+            StartedAt = Now,
+            Placement = plan.Placement,
+            RangeTimeoutSeconds = plan.RangeTimeout?.TotalSeconds ?? 0,
+            Skipped = plan.Skipped,
+        };
+        if (plan.Child is not null)
+        {
+            stage.ChildRunId = RunPaths.ChildRunId(RunId, plan.Name);
+            stage.ChildRequest = plan.Child;
+        }
+
+        foreach (var (first, count) in plan.Ranges)
         {
             stage.Ranges.Add(new RangeState { First = first, Count = count });
         }
 
+        Run.State = plan.Name == "aggregate" ? RunState.Aggregating : RunState.Running;
         Run.Stages.Add(stage);
         _dirty = true;
         Reconcile(stage);
     }
-
-    private async Task StartAggregationAsync()
-    {
-        Run.State = RunState.Aggregating;
-        var timings = new JsonObject();
-        foreach (var stage in Run.Stages.Where(s => s.FinishedAt is not null))
-        {
-            var key = stage.Name switch
-            {
-                RunStages.LeaveOneOut => "leave_one_out",
-                RunStages.Replicates => "loading_significance",
-                RunStages.Crop => "crop",
-                _ => stage.Name,
-            };
-            timings[key] = Math.Round((stage.FinishedAt!.Value - stage.StartedAt).TotalSeconds, 3);
-        }
-
-        var ranges = Run.Stages.SelectMany(s => s.Ranges).ToList();
-        var execution = new JsonObject
-        {
-            ["timings_seconds"] = timings,
-            ["execution"] = new JsonObject
-            {
-                ["mode"] = "cluster",
-                ["run_id"] = RunId,
-                ["silos"] = ranges.Select(r => r.CompletedOn).Where(s => s is not null).Distinct().Count(),
-                ["ranges"] = ranges.Count,
-                ["range_schedule"] = Run.Request!.RangeSize > 0 ? "fixed" : "guided",
-                ["range_size"] = new JsonObject
-                {
-                    ["leave_one_out"] = Run.Stages.Find(s => s.Name == RunStages.LeaveOneOut)?.RangeSize,
-                    ["replicates"] = Run.Stages.Find(s => s.Name == RunStages.Replicates)?.RangeSize,
-                },
-                ["reassigned_attempts"] = ranges.Sum(r => r.Reassignments),
-                ["failed_attempts"] = ranges.Sum(r => r.Failures),
-            },
-        };
-        await AtomicFile.WriteJsonAsync(Files.Execution, execution);
-        AddStage(RunStages.Aggregate, 1, RangeSchedule.Fixed(1, 1));
-    }
-
-    /// <summary>
-    /// The request's fixed range size, or guided ranges in whole batches of the fast method's 8 folds, at most about a
-    /// 32nd of the folds (so progress moves in steps of about 3% at the most).
-    /// </summary>
-    private IReadOnlyList<(int First, int Count)> FoldRanges(RunRequest request, int stimuli)
-    {
-        if (request.RangeSize > 0)
-        {
-            return RangeSchedule.Fixed(stimuli, request.RangeSize);
-        }
-
-        var largest = Math.Max(FoldBatch, ((stimuli + 31) / 32 + FoldBatch - 1) / FoldBatch * FoldBatch);
-        return RangeSchedule.Guided(stimuli, ClusterSlots(), minimum: FoldBatch, granule: FoldBatch, maximum: largest);
-    }
-
-    /// <summary>The request's fixed range size, or guided ranges from at most <see cref="FaceClusterClusterOptions.MaxReplicatesPerRange"/> down to one replicate.</summary>
-    private IReadOnlyList<(int First, int Count)> ReplicateRanges(RunRequest request) =>
-        request.RangeSize > 0
-            ? RangeSchedule.Fixed(request.Replicates, request.RangeSize)
-            : RangeSchedule.Guided(request.Replicates, ClusterSlots(), maximum: _options.MaxReplicatesPerRange);
 
     /// <summary>Worker slots of the active silos now (learned from their answers, else this silo's setting).</summary>
     private int ClusterSlots()
@@ -677,7 +599,7 @@ public sealed partial class RunCoordinatorGrain(
     private async Task FinishAsync(RunState final, string? error)
     {
         Run.State = final;
-        Run.Error = error;
+        Run.Error = error is null ? null : InvalidInputException.OneLine(error);
         Run.FinishedAt = Now;
         _dirty = true;
         StopTimer();
@@ -685,6 +607,15 @@ public sealed partial class RunCoordinatorGrain(
         if (final == RunState.Failed)
         {
             LogFailed(RunId, error);
+        }
+
+        try
+        {
+            await Kind.OnFinishedAsync(Planning(Current?.Name), final, Run.Error, CancellationToken.None);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidInputException)
+        {
+            LogPersistFailed(RunId, e.Message);
         }
 
         await PersistAsync(force: true);
@@ -701,7 +632,7 @@ public sealed partial class RunCoordinatorGrain(
 
     private void RecordFinished(RunState final)
     {
-        var kind = Run.Request?.Kind.ToString().ToLowerInvariant();
+        var kind = Run.Request?.Kind;
         var finished = Run.FinishedAt ?? Now;
         FaceClusterTelemetry.RunDuration.Record(
             (finished - Run.SubmittedAt).TotalSeconds,
@@ -737,16 +668,38 @@ public sealed partial class RunCoordinatorGrain(
         }
     }
 
+    /// <summary>Units done and in all of a stage: its ranges', or what its one running range or child run reports.</summary>
+    private (long Done, long Total, string? Detail) Progress(StageState stage)
+    {
+        var done = stage.Ranges.Where(r => r.Status == RangeStatus.Done).Sum(r => (long)r.Count);
+        if (stage.FinishedAt is not null || !IsUnfinished || stage != Current)
+        {
+            return (done, stage.TotalUnits, stage.Skipped);
+        }
+
+        if (stage.ChildRunId is not null && _child is { } child)
+        {
+            return (child.CompletedUnits, child.TotalUnits, child.Detail is null ? child.Stage : $"{child.Stage}: {child.Detail}");
+        }
+
+        if (stage.Ranges.Count == 1 && _progress.TryGetValue((stage.Name, stage.Ranges[0].First), out var inside) && inside.Total > 0)
+        {
+            return (inside.Done, inside.Total, inside.Detail);
+        }
+
+        var detail = _progress.Count > 0 ? _progress.Where(p => p.Key.Stage == stage.Name).Select(p => p.Value.Detail).LastOrDefault(d => d is not null) : null;
+        return (done, stage.TotalUnits, detail);
+    }
+
     private RunStatus Status()
     {
         if (Run.Request is null)
         {
-            return new RunStatus(RunId, RunState.Pending, string.Empty, 0, 0, default, null, null, "no run with this id has been started", string.Empty);
+            return new RunStatus(RunId, RunState.Pending, string.Empty, 0, 0, default, null, null, NoRun, string.Empty);
         }
 
         var stage = Current;
-        var total = stage?.TotalUnits ?? 0;
-        var done = stage?.Ranges.Where(r => r.Status == RangeStatus.Done).Sum(r => (long)r.Count) ?? 0;
+        var (done, total, detail) = stage is null ? (0, 0, null) : Progress(stage);
         double? eta = null;
         if (IsUnfinished && stage is not null && done > 0 && done < total)
         {
@@ -754,25 +707,33 @@ public sealed partial class RunCoordinatorGrain(
             eta = Math.Round(elapsed / done * (total - done), 1);
         }
 
-        return new RunStatus(RunId, Run.State, stage?.Name ?? string.Empty, done, total, Run.SubmittedAt, Run.FinishedAt, eta, Run.Error, Run.Request.OutputPath);
+        var stages = Run.Stages.Select(s =>
+        {
+            var (d, t, why) = Progress(s);
+            var seconds = ((s.FinishedAt ?? (IsUnfinished ? Now : Run.FinishedAt ?? Now)) - s.StartedAt).TotalSeconds;
+            var stageState = s.Skipped is not null ? "skipped" : s.FinishedAt is not null ? "done" : IsUnfinished ? "running" : "stopped";
+            return new StageProgress(s.Name, stageState, d, t, Math.Round(seconds, 3), why);
+        }).ToList();
+        return new RunStatus(
+            RunId, Run.State, stage?.Name ?? string.Empty, done, total, Run.SubmittedAt, Run.FinishedAt, eta, Run.Error, Run.Request.OutputPath,
+            Run.Request.Kind, detail, stages);
     }
 
-    private RunReport Report() => new(
-        Status(),
-        Run.Request,
-        Run.Stages.Select(s => new StageReport(
-            s.Name,
-            s.TotalUnits,
-            s.Ranges.Where(r => r.Status == RangeStatus.Done).Sum(r => (long)r.Count),
-            s.RangeSize,
-            s.StartedAt,
-            s.FinishedAt,
-            s.Ranges.Select(r => new RangeReport(
-                r.First, r.Count, r.Status.ToString().ToLowerInvariant(), r.Attempts, r.Failures, r.Reassignments, r.Completions, r.CompletedOn ?? r.Silo, r.LastError)).ToList())).ToList(),
-        Run.DuplicateReports);
+    private List<StageReport> StageReports() => Run.Stages.Select(s => new StageReport(
+        s.Name,
+        s.TotalUnits,
+        s.Ranges.Where(r => r.Status == RangeStatus.Done).Sum(r => (long)r.Count),
+        s.RangeSize,
+        s.StartedAt,
+        s.FinishedAt,
+        s.Ranges.Select(r => new RangeReport(
+            r.First, r.Count, r.Status.ToString().ToLowerInvariant(), r.Attempts, r.Failures, r.Reassignments, r.Completions, r.CompletedOn ?? r.Silo, r.LastError)).ToList(),
+        s.ChildRunId)).ToList();
+
+    private RunReport Report() => new(Status(), Run.Request, StageReports(), Run.DuplicateReports);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId}: started ({Kind})")]
-    private partial void LogStarted(string runId, AnalysisKind kind);
+    private partial void LogStarted(string runId, string kind);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId}: resuming from persisted state {State}, stage {Stage}")]
     private partial void LogResuming(string runId, RunState state, string? stage);

@@ -37,13 +37,6 @@ public sealed class RunCoordinatorState
     [Id(7)]
     public int DuplicateReports { get; set; }
 
-    /// <summary>Number of stimuli, known after the prepare stage.</summary>
-    [Id(8)]
-    public int Stimuli { get; set; }
-
-    /// <summary>Significant dimensions of the all-rows analysis, known after the bootstrap stage.</summary>
-    [Id(9)]
-    public int SignificantDimensions { get; set; }
 }
 
 /// <summary>One stage of a run.</summary>
@@ -51,7 +44,7 @@ public sealed class RunCoordinatorState
 [Alias("FaceCluster.StageState")]
 public sealed class StageState
 {
-    /// <summary>A name of <see cref="RunStages"/>.</summary>
+    /// <summary>The stage's name (the run kind's).</summary>
     [Id(0)]
     public string Name { get; set; } = string.Empty;
 
@@ -74,6 +67,26 @@ public sealed class StageState
     /// <summary>Its ranges, in unit order.</summary>
     [Id(5)]
     public List<RangeState> Ranges { get; set; } = [];
+
+    /// <summary>Where its ranges run.</summary>
+    [Id(6)]
+    public StagePlacement Placement { get; set; }
+
+    /// <summary>How long one attempt may take, in seconds; 0: the cluster's setting.</summary>
+    [Id(7)]
+    public double RangeTimeoutSeconds { get; set; }
+
+    /// <summary>The child run the stage stands for, if it is one (its one range is then that run).</summary>
+    [Id(8)]
+    public string? ChildRunId { get; set; }
+
+    /// <summary>The child run's request.</summary>
+    [Id(9)]
+    public RunRequest? ChildRequest { get; set; }
+
+    /// <summary>Why the stage had nothing to do, when it was skipped.</summary>
+    [Id(10)]
+    public string? Skipped { get; set; }
 }
 
 /// <summary>Where one range stands.</summary>

@@ -15,13 +15,13 @@ namespace FaceCluster.Grains;
 /// </summary>
 public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
+    private static readonly TimeSpan CancelCheck = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan[] ReportBackoff = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
 
     private readonly FaceClusterClusterOptions _options;
     private readonly IGrainFactory _grains;
     private readonly SiloAddress _silo;
-    private readonly InputCache _cache;
-    private readonly CropStageWork _crops;
+    private readonly RunKindRegistry _kinds;
     private readonly IRangeObserver[] _observers;
     private readonly ILogger<SiloWorkExecutor> _logger;
     private readonly Channel<WorkRange> _queue = Channel.CreateUnbounded<WorkRange>();
@@ -36,8 +36,7 @@ public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecy
         IOptions<FaceClusterClusterOptions> options,
         IGrainFactory grains,
         ILocalSiloDetails silo,
-        InputCache cache,
-        CropStageWork crops,
+        RunKindRegistry kinds,
         IEnumerable<IRangeObserver> observers,
         ILogger<SiloWorkExecutor> logger)
     {
@@ -46,8 +45,7 @@ public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecy
         _options = options.Value;
         _grains = grains;
         _silo = silo.SiloAddress;
-        _cache = cache;
-        _crops = crops;
+        _kinds = kinds;
         _observers = observers.ToArray();
         _logger = logger;
         FaceClusterTelemetry.TrackExecutor(this);
@@ -151,43 +149,50 @@ public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecy
     /// <summary>Computes <paramref name="range"/>; returns the task that writes its shard and reports it.</summary>
     private async Task<Task> ProcessAsync(WorkRange range)
     {
-        var token = _stopping.Token;
         var watch = Stopwatch.StartNew();
         Func<CancellationToken, Task>? write = null;
+
+        // A long range (training) stops when its run is cancelled, not only when the silo stops.
+        using var cancelled = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        var token = cancelled.Token;
+        RunFiles? files = null;
+        using var watcher = new Timer(_ => { if (files?.IsCancelled == true) { cancelled.Cancel(); } }, null, CancelCheck, CancelCheck);
         try
         {
-            var files = new RunFiles(_options.DataRoot, range.RunId);
+            files = new RunFiles(_options.DataRoot, range.RunId);
             if (files.IsCancelled)
             {
                 return Finish(range, watch, RangeOutcome.Abandoned, null);
             }
 
             var request = await RequestOf(files, token).ConfigureAwait(false);
+            var kind = _kinds.Get(request.Kind);
             foreach (var observer in _observers)
             {
                 await observer.OnRangeStartingAsync(range, _silo, token).ConfigureAwait(false);
             }
 
-            if (files.IsPresent(request, range.Stage, range.First, range.Count))
+            if (File.Exists(kind.ShardOf(files, request, range.Stage, range.First, range.Count)))
             {
                 return Finish(range, watch, RangeOutcome.AlreadyPresent, null);
             }
 
-            write = request.Kind == AnalysisKind.Crop
-                ? await _crops.ComputeAsync(files, request, range, token).ConfigureAwait(false)
-                : await StageWork.ComputeAsync(files, request, range, _cache, token).ConfigureAwait(false);
+            Directory.CreateDirectory(files.Shards);
+            var progress = new ProgressReporter(_grains.GetGrain<IRunCoordinatorGrain>(range.RunId), range);
+            write = await kind.ComputeAsync(new RangeWork(files, request, range, progress), token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             return Finish(range, watch, Classify(range, e, out var reason), reason);
         }
 
+        var stopping = _stopping.Token;
         return Task.Run(
             async () =>
             {
                 try
                 {
-                    await write(token).ConfigureAwait(false);
+                    await write(stopping).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
@@ -278,4 +283,23 @@ public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecy
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId}: could not report range {Stage} {First} ({Reason}); the coordinator will find its shard or reassign it")]
     private partial void LogReportLost(string runId, string stage, int first, string reason);
+
+    /// <summary>Sends a range's progress to its coordinator, at most once a second, never waiting for it.</summary>
+    private sealed class ProgressReporter(IRunCoordinatorGrain coordinator, WorkRange range) : IProgress<RangeProgress>
+    {
+        private long _last;
+
+        public void Report(RangeProgress value)
+        {
+            var now = Environment.TickCount64;
+            var last = Interlocked.Read(ref _last);
+            if ((now - last < 1000 && value.Done < value.Total) || Interlocked.CompareExchange(ref _last, now, last) != last)
+            {
+                return;
+            }
+
+            // Progress is advisory: a lost report changes nothing but what a status shows for a second.
+            _ = coordinator.RangeProgress(range, value).AsTask().ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+        }
+    }
 }

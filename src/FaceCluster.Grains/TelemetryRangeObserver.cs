@@ -8,9 +8,10 @@ namespace FaceCluster.Grains;
 /// The telemetry of a silo's ranges (<see cref="FaceClusterTelemetry"/>): a <c>range</c> span per attempt, the
 /// running-ranges gauge, completed folds and replicates, and the bytes their shards (or outputs) take.
 /// </summary>
-public sealed class TelemetryRangeObserver(IOptions<FaceClusterClusterOptions> options) : IRangeObserver
+public sealed class TelemetryRangeObserver(IOptions<FaceClusterClusterOptions> options, RunKindRegistry kinds) : IRangeObserver
 {
     private readonly string _dataRoot = options.Value.DataRoot;
+    private readonly RunKindRegistry _kinds = kinds;
     private readonly ConcurrentDictionary<WorkRange, Activity?> _inFlight = new();
 
     /// <inheritdoc />
@@ -48,10 +49,10 @@ public sealed class TelemetryRangeObserver(IOptions<FaceClusterClusterOptions> o
         {
             switch (range.Stage)
             {
-                case RunStages.Replicates:
+                case PpcaStages.Replicates:
                     FaceClusterTelemetry.ReplicatesCompleted.Add(range.Count);
                     break;
-                case RunStages.LeaveOneOut:
+                case PpcaStages.LeaveOneOut:
                     FaceClusterTelemetry.FoldsCompleted.Add(range.Count);
                     break;
             }
@@ -79,31 +80,20 @@ public sealed class TelemetryRangeObserver(IOptions<FaceClusterClusterOptions> o
         }
     }
 
-    /// <summary>The bytes of what the range wrote: its shard, or the run's output files (stages aggregate and gppca).</summary>
+    /// <summary>The bytes of what the range wrote, as its run's kind lists them.</summary>
     private long BytesOf(WorkRange range)
     {
         try
         {
             var files = new RunFiles(_dataRoot, range.RunId);
-            return range.Stage switch
-            {
-                RunStages.LeaveOneOut => SizeOf(files.LeaveOneOut(range.First, range.Count)),
-                RunStages.Replicates => SizeOf(files.Replicates(range.First, range.Count)),
-                RunStages.Prepare => SizeOf(files.Prepare),
-                RunStages.Bootstrap => SizeOf(files.MainDimensions) + SizeOf(files.MainLoadings) + SizeOf(files.MainMarker),
-                RunStages.Aggregate or RunStages.Gppca => SizeOfFolder(files.Output(files.ReadRequest())),
-                _ => 0,
-            };
+            var request = files.ReadRequest();
+            return _kinds.Find(request.Kind)?.FilesOf(files, request, range.Stage, range.First, range.Count).Sum(SizeOf) ?? 0;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or System.Text.Json.JsonException)
         {
             return 0;
         }
     }
-
-    /// <summary>The bytes of every file under <paramref name="folder"/> (the outputs, renamed into place as a whole).</summary>
-    private static long SizeOfFolder(string folder) =>
-        Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Sum(file => new FileInfo(file).Length) : 0;
 
     private static long SizeOf(string path)
     {

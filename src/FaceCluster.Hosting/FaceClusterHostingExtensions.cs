@@ -1,4 +1,5 @@
 using FaceCluster.Grains;
+using FaceCluster.Learning.Grains;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -40,7 +41,10 @@ public static class FaceClusterHostingExtensions
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FaceClusterClusterOptions>, FaceClusterClusterOptionsValidator>());
         services.TryAddSingleton<InputCache>();
-        services.TryAddSingleton<CropStageWork>();
+        services.AddRunKind<PpcaRunKind>();
+        services.AddRunKind<GppcaRunKind>();
+        services.AddRunKind<StudyAggregateRunKind>();
+        services.AddLearningRunKinds();
         services.TryAddSingleton<SiloWorkExecutor>();
         services.TryAddSingleton<RunWatchdog>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IScheduledWake, UnfinishedRunsWake>());

@@ -5,6 +5,9 @@ namespace FaceCluster.Hosting;
 /// <summary>Start, then poll: how clients (the command line, the HTTP API) follow a run.</summary>
 public static class RunClientExtensions
 {
+    /// <summary>How long a follower keeps asking while the run's coordinator does not answer.</summary>
+    public static readonly TimeSpan LostContactLimit = TimeSpan.FromMinutes(5);
+
     /// <summary>The default time between two status polls.</summary>
     public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromMilliseconds(250);
 
@@ -29,9 +32,28 @@ public static class RunClientExtensions
         var interval = pollInterval ?? DefaultPollInterval;
         try
         {
+            var lostSince = (DateTime?)null;
             while (true)
             {
-                var status = await coordinator.GetStatus().ConfigureAwait(false);
+                RunStatus status;
+                try
+                {
+                    status = await coordinator.GetStatus().ConfigureAwait(false);
+                    lostSince = null;
+                }
+                catch (Exception e) when (e is OrleansException or TimeoutException && !cancellationToken.IsCancellationRequested)
+                {
+                    // The coordinator's silo died: until the cluster declares it dead, calls fail; then the run resumes elsewhere.
+                    lostSince ??= DateTime.UtcNow;
+                    if (DateTime.UtcNow - lostSince > LostContactLimit)
+                    {
+                        throw;
+                    }
+
+                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 progress?.Report(status);
                 if (status.State.IsFinished())
                 {

@@ -1,3 +1,4 @@
+using FaceCluster.Grains;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Placement;
 using Orleans.Runtime.Placement;
@@ -10,13 +11,13 @@ namespace FaceCluster.Hosting;
 public static class SiloRoles
 {
     /// <summary>The silo metadata key of the role.</summary>
-    public const string MetadataKey = "facecluster.role";
+    public const string MetadataKey = SiloRoleMetadata.Key;
 
     /// <summary>A silo without accelerator.</summary>
-    public const string Cpu = "cpu";
+    public const string Cpu = SiloRoleMetadata.Cpu;
 
     /// <summary>A silo with an accelerator (GPU work prefers it).</summary>
-    public const string Gpu = "gpu";
+    public const string Gpu = SiloRoleMetadata.Gpu;
 
     /// <summary>Whether <paramref name="role"/> is a known role.</summary>
     public static bool IsKnown(string? role) => role is Cpu or Gpu;

@@ -30,22 +30,27 @@ internal static class EmbeddedRun
     /// <param name="execution">The data root (or null for a temporary one removed at the end) and the cluster to submit to
     /// (or null, and no <c>FACECLUSTER_CLUSTER</c>, for an embedded one).</param>
     /// <param name="threads">Worker slots and threads (0: all cores).</param>
+    /// <param name="kind">The run's kind (its id starts with it).</param>
     /// <param name="prepare">Writes the inputs under <c>(data root, run id)</c> and returns the request.</param>
     /// <param name="stagingFolder">Receives the output files; null when the run writes them where they belong itself.</param>
     /// <param name="cancellationToken">Ctrl+C: cancels the run, then throws <see cref="OperationCanceledException"/>.</param>
+    /// <param name="resume">Given the data root, the id of an unfinished run to follow again when its request is the same
+    /// (one whose client was killed); null starts a new run.</param>
     public static async Task RunAsync(
         CliContext context,
         Execution execution,
         int threads,
+        string kind,
         Func<string, string, CancellationToken, Task<RunRequest>> prepare,
         string? stagingFolder,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Func<string, string?>? resume = null)
     {
         var dataRoot = execution.DataRoot ?? (Environment.GetEnvironmentVariable(DataRootVariable) is { Length: > 0 } configured ? configured : null);
         var address = ClusterAddress(execution.Cluster);
         if (address is not null)
         {
-            await RunOnClusterAsync(context, address, dataRoot, prepare, stagingFolder, cancellationToken).ConfigureAwait(false);
+            await RunOnClusterAsync(context, address, dataRoot, kind, prepare, stagingFolder, resume, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -53,12 +58,11 @@ internal static class EmbeddedRun
         var root = temporary ? Directory.CreateTempSubdirectory("facecluster-embedded-").FullName : Path.GetFullPath(dataRoot!);
         try
         {
-            var runId = NewRunId();
-            var request = await prepare(root, runId, cancellationToken).ConfigureAwait(false);
             var cluster = await EmbeddedCluster.StartAsync(root, options => options.WorkerSlots = threads, cancellationToken: cancellationToken).ConfigureAwait(false);
+            RunRequest request;
             await using (cluster.ConfigureAwait(false))
             {
-                await SubmitAndWaitAsync(context, cluster.Client, runId, request, cancellationToken).ConfigureAwait(false);
+                request = await SubmitAndWaitAsync(context, cluster.Client, root, kind, prepare, resume, cancellationToken).ConfigureAwait(false);
             }
 
             CopyOutputs(root, request, stagingFolder);
@@ -76,8 +80,10 @@ internal static class EmbeddedRun
         CliContext context,
         string address,
         string? dataRoot,
+        string kind,
         Func<string, string, CancellationToken, Task<RunRequest>> prepare,
         string? stagingFolder,
+        Func<string, string?>? resume,
         CancellationToken cancellationToken)
     {
         var options = ParseClusterAddress(address);
@@ -88,15 +94,9 @@ internal static class EmbeddedRun
         }
 
         var root = Path.GetFullPath(dataRoot);
-        var runId = NewRunId();
-        var request = await prepare(root, runId, cancellationToken).ConfigureAwait(false);
-        await WithClusterClientAsync(
+        var request = await WithClusterClientAsync(
             options,
-            async client =>
-            {
-                await SubmitAndWaitAsync(context, client, runId, request, cancellationToken).ConfigureAwait(false);
-                return true;
-            },
+            client => SubmitAndWaitAsync(context, client, root, kind, prepare, resume, cancellationToken),
             cancellationToken).ConfigureAwait(false);
         CopyOutputs(root, request, stagingFolder);
     }
@@ -134,12 +134,68 @@ internal static class EmbeddedRun
         }
     }
 
-    private static string NewRunId() =>
-        string.Create(CultureInfo.InvariantCulture, $"analyze-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid():N}")[..40];
+    /// <summary>A new run id that says its kind: <c>{kind}-{UTC time}-{random}</c>.</summary>
+    public static string NewRunId(string kind) =>
+        string.Create(CultureInfo.InvariantCulture, $"{kind}-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid():N}")[..Math.Min(40, kind.Length + 33)];
 
-    private static async Task SubmitAndWaitAsync(CliContext context, IClusterClient client, string runId, RunRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// <paramref name="path"/> relative to the data root: as it is when it lies under it, else (embedded cluster only) through
+    /// a link in the run's folder, so that the study is read and the crops written where the user named them.
+    /// </summary>
+    public static string Reference(string root, string runId, string path, string name, bool onCluster)
     {
-        await client.GetGrain<IRunCoordinatorGrain>(runId).Start(request).ConfigureAwait(false);
+        var relative = Path.GetRelativePath(root, path);
+        if (!relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative))
+        {
+            return relative.Replace(Path.DirectorySeparatorChar, '/');
+        }
+
+        if (onCluster)
+        {
+            throw new InvalidInputException($"{path}: must lie under the cluster's data root {root}, which every silo shares");
+        }
+
+        var link = $"{RunPaths.Inputs(runId)}/{name}";
+        var full = DataRootPaths.Resolve(root, link);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        if (new FileInfo(full).LinkTarget != path)
+        {
+            File.Delete(full);
+            Directory.CreateSymbolicLink(full, path);
+        }
+
+        return link;
+    }
+
+
+
+    /// <summary>
+    /// Starts the run (or follows the unfinished one <paramref name="resume"/> names, when its request is the same), shows
+    /// its progress until it ends and returns its request; a run that did not complete is thrown.
+    /// </summary>
+    private static async Task<RunRequest> SubmitAndWaitAsync(
+        CliContext context,
+        IClusterClient client,
+        string root,
+        string kind,
+        Func<string, string, CancellationToken, Task<RunRequest>> prepare,
+        Func<string, string?>? resume,
+        CancellationToken cancellationToken)
+    {
+        string runId;
+        RunRequest request;
+        if (resume?.Invoke(root) is { } earlier && RunPaths.IsValidRunId(earlier) && await TryResumeAsync(client, root, earlier, prepare, cancellationToken).ConfigureAwait(false) is { } same)
+        {
+            (runId, request) = (earlier, same);
+            await context.Error.WriteLineAsync($"resuming run {runId}").ConfigureAwait(false);
+        }
+        else
+        {
+            runId = NewRunId(kind);
+            request = await prepare(root, runId, cancellationToken).ConfigureAwait(false);
+            await client.GetGrain<IRunCoordinatorGrain>(runId).Start(request).ConfigureAwait(false);
+        }
+
         var status = await context.Progress.RunAsync(async reporter =>
         {
             using var progress = new StatusProgress(reporter);
@@ -149,6 +205,30 @@ internal static class EmbeddedRun
         {
             throw new InvalidOperationException($"the run {status.State.ToString().ToLowerInvariant()}: {status.Error}");
         }
+
+        return request;
+    }
+
+    /// <summary>The request of the unfinished run <paramref name="runId"/> when the same one is asked for now; else null (it is cancelled).</summary>
+    private static async Task<RunRequest?> TryResumeAsync(
+        IClusterClient client, string root, string runId, Func<string, string, CancellationToken, Task<RunRequest>> prepare, CancellationToken cancellationToken)
+    {
+        var coordinator = client.GetGrain<IRunCoordinatorGrain>(runId);
+        var report = await coordinator.GetReport().ConfigureAwait(false);
+        if (report.Request is null || report.Status.State.IsFinished())
+        {
+            return null;
+        }
+
+        var request = await prepare(root, runId, cancellationToken).ConfigureAwait(false);
+        if (request == report.Request)
+        {
+            await coordinator.Wake().ConfigureAwait(false);
+            return request;
+        }
+
+        await coordinator.Cancel().ConfigureAwait(false);
+        return null;
     }
 
     private static void CopyOutputs(string root, RunRequest request, string? stagingFolder)
@@ -158,7 +238,7 @@ internal static class EmbeddedRun
             return;
         }
 
-        var output = DataRootPaths.Resolve(root, request.OutputPath);
+        var output = DataRootPaths.Resolve(root, request.OutputPath, allowRoot: true);
         foreach (var file in Directory.EnumerateFiles(output))
         {
             File.Copy(file, Path.Combine(stagingFolder, Path.GetFileName(file)), overwrite: true);
@@ -198,7 +278,8 @@ internal static class EmbeddedRun
                 return;
             }
 
-            if (value.Stage != _stage)
+            var stage = value.Detail is { } detail && value.Kind == "pipeline" ? $"{value.Stage}: {detail.Split(':')[0]}" : value.Stage;
+            if (stage != _stage || value.TotalUnits != StageTotal)
             {
                 if (_step is not null)
                 {
@@ -206,8 +287,8 @@ internal static class EmbeddedRun
                     _step.Dispose();
                 }
 
-                _stage = value.Stage;
-                _step = reporter.Start(value.Stage, value.TotalUnits);
+                _stage = stage;
+                _step = reporter.Start(stage, value.TotalUnits);
                 StageTotal = value.TotalUnits;
                 _done = 0;
             }

@@ -79,6 +79,7 @@ internal static class AnalyzeCommand
             context,
             execution,
             options.Threads,
+            PpcaRunKind.KindName,
             async (root, runId, ct) =>
             {
                 // The checked, aligned tables go to the run's folder: workers read them from there.
@@ -86,20 +87,19 @@ internal static class AnalyzeCommand
                 Directory.CreateDirectory(DataRootPaths.Resolve(root, inputs));
                 await WideTableWriter.WriteParquetAsync(xTable, DataRootPaths.Resolve(root, $"{inputs}/x.parquet"), ct).ConfigureAwait(false);
                 await WideTableWriter.WriteParquetAsync(yTable, DataRootPaths.Resolve(root, $"{inputs}/y.parquet"), ct).ConfigureAwait(false);
-                return new RunRequest(
-                    AnalysisKind.Ppca,
-                    $"{inputs}/x.parquet",
-                    $"{inputs}/y.parquet",
-                    RunPaths.Output(runId),
-                    options.Bootstrap,
-                    options.Replicates,
-                    options.InnerBootstrap,
-                    options.Seed,
-                    options.LeaveOneOut == LeaveOneOutMethod.Naive ? "naive" : "fast",
-                    RangeSize: 0,
-                    Threads: options.Threads,
-                    XName: Path.GetFullPath(xPath),
-                    YName: Path.GetFullPath(yPath));
+                return RunParameters.Request(PpcaRunKind.KindName, RunPaths.Output(runId), new PpcaParameters
+                {
+                    X = $"{inputs}/x.parquet",
+                    Y = $"{inputs}/y.parquet",
+                    Bootstrap = options.Bootstrap,
+                    Replicates = options.Replicates,
+                    InnerBootstrap = options.InnerBootstrap,
+                    Seed = options.Seed,
+                    Loo = options.LeaveOneOut == LeaveOneOutMethod.Naive ? "naive" : "fast",
+                    Threads = options.Threads,
+                    XName = Path.GetFullPath(xPath),
+                    YName = Path.GetFullPath(yPath),
+                });
             },
             output.StagingPath,
             cancellationToken).ConfigureAwait(false);

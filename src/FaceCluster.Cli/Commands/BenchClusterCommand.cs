@@ -110,16 +110,18 @@ internal static class BenchClusterCommand
 
                     var runId = Invariant($"bench-{round}");
                     var coordinator = cluster.Client.GetGrain<IRunCoordinatorGrain>(runId);
-                    await coordinator.Start(new RunRequest(
-                        AnalysisKind.Ppca, "inputs/x.parquet", "inputs/y.parquet", runId, bootstrap, replicates, null, seed, "fast", rangeSize, workers)).ConfigureAwait(false);
-                    var cpuAtStage = new StageCpu(RunStages.Replicates);
+                    await coordinator.Start(RunParameters.Request(PpcaRunKind.KindName, runId, new PpcaParameters
+                    {
+                        X = "inputs/x.parquet", Y = "inputs/y.parquet", Bootstrap = bootstrap, Replicates = replicates, Seed = seed, RangeSize = rangeSize, Threads = workers,
+                    })).ConfigureAwait(false);
+                    var cpuAtStage = new StageCpu(PpcaStages.Replicates);
                     var status = await cluster.Client.WaitForRunAsync(runId, cpuAtStage, TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
                     if (status.State != RunState.Completed)
                     {
                         throw new InvalidOperationException($"the cluster run {status.State.ToString().ToLowerInvariant()}: {status.Error}");
                     }
 
-                    var stage = (await coordinator.GetReport().ConfigureAwait(false)).Stages.Single(s => s.Name == RunStages.Replicates);
+                    var stage = (await coordinator.GetReport().ConfigureAwait(false)).Stages.Single(s => s.Name == PpcaStages.Replicates);
                     clustered.Add(((stage.FinishedAt!.Value - stage.StartedAt!.Value).TotalSeconds, cpuAtStage.Seconds, DescribeRanges(stage)));
                     var table = await ParquetTableReader.ReadAllAsync(Path.Combine(root, runId, "loading_significance.parquet"), cancellationToken).ConfigureAwait(false);
                     identical &= ((double[])table.FindColumn("p")!.Values).SequenceEqual(expected.Select(r => r.P));

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using FaceCluster.Grains;
+using FaceCluster.Learning.Grains;
 using FaceCluster.Synthetic;
 using FaceCluster.Tables;
 
@@ -19,7 +19,7 @@ internal static class BenchCropCommand
     {
         var images = new Option<int>("--images") { Description = "Images of the generated study (seeds and mimics, 1 seed per 10).", DefaultValueFactory = _ => 10_000, HelpName = "N" };
         var study = new Option<string?>("--study") { Description = "Crop this study folder instead of generating one.", HelpName = "DIR" };
-        var shardSize = new Option<int>("--shard-size") { Description = "Images per shard.", DefaultValueFactory = _ => new CropSettings().ShardSize, HelpName = "N" };
+        var shardSize = new Option<int>("--shard-size") { Description = "Images per shard.", DefaultValueFactory = _ => new CropParameters().ShardSize, HelpName = "N" };
         var workers = new Option<int>("--workers") { Description = "Shards cropped at once (0: one per core).", DefaultValueFactory = _ => 0, HelpName = "N" };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the generated study.", DefaultValueFactory = _ => 1UL };
         var command = new Command("crop", "Time face cropping of a study through the embedded cluster: images/s, detection rate, peak memory.")
@@ -54,7 +54,7 @@ internal static class BenchCropCommand
             }
 
             var crops = Path.Combine(scratch, "crops");
-            var settings = new CropSettings(ShardSize: shardSize);
+            var settings = new CropParameters { ShardSize = shardSize };
             using var process = Process.GetCurrentProcess();
             process.Refresh();
             var before = process.WorkingSet64;

@@ -94,14 +94,15 @@ internal static class BenchSilosCommand
                 var grains = client.Services.GetRequiredService<IClusterClient>();
                 var runId = Invariant($"bench-silos-{count}");
                 var coordinator = grains.GetGrain<IRunCoordinatorGrain>(runId);
-                await coordinator.Start(new RunRequest(AnalysisKind.Ppca, "inputs/x.parquet", "inputs/y.parquet", runId, bootstrap, replicates, null, seed, "fast", 0, 0)).ConfigureAwait(false);
+                await coordinator.Start(RunParameters.Request(
+                    PpcaRunKind.KindName, runId, new PpcaParameters { X = "inputs/x.parquet", Y = "inputs/y.parquet", Bootstrap = bootstrap, Replicates = replicates, Seed = seed })).ConfigureAwait(false);
                 var status = await grains.WaitForRunAsync(runId, null, TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
                 if (status.State != RunState.Completed)
                 {
                     throw new InvalidOperationException($"the run on {count} silo(s) {status.State.ToString().ToLowerInvariant()}: {status.Error}");
                 }
 
-                var stage = (await coordinator.GetReport().ConfigureAwait(false)).Stages.Single(s => s.Name == RunStages.Replicates);
+                var stage = (await coordinator.GetReport().ConfigureAwait(false)).Stages.Single(s => s.Name == PpcaStages.Replicates);
                 var seconds = (stage.FinishedAt!.Value - stage.StartedAt!.Value).TotalSeconds;
                 rates.Add((count, seconds));
                 await output.WriteLineAsync(Invariant($"{count} silo process(es): replicates stage {seconds,8:F3} s   {replicates / seconds,8:F2} replicates/s   ({BenchClusterCommand.DescribeRanges(stage)})")).ConfigureAwait(false);

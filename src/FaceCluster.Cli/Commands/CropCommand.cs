@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using FaceCluster.Learning.Grains;
 using FaceCluster.Cli.Cluster;
 using FaceCluster.Grains;
 using FaceCluster.Studies;
@@ -19,7 +20,7 @@ internal static class CropCommand
     {
         var study = new Argument<string>("STUDY") { Description = "The study folder (study.json, images table, images/)." };
         var output = new Option<string>("--out", "-o") { Description = "The crop folder (crops.json and shards/); a rerun into it resumes.", Required = true, HelpName = "DIR" };
-        var defaults = new CropSettings();
+        var defaults = new CropParameters();
         var shardSize = new Option<int>("--shard-size") { Description = "Images per shard (the unit of work and of resumption).", DefaultValueFactory = _ => defaults.ShardSize, HelpName = "N" };
         var margin = new Option<int>("--margin") { Description = "Margin around the face box, in pixels of the 160 x 160 crop (facenet-pytorch's margin).", DefaultValueFactory = _ => defaults.Margin, HelpName = "PX" };
         var minFace = new Option<int>("--min-face-size") { Description = "Smallest face MTCNN looks for, in pixels.", DefaultValueFactory = _ => defaults.MinFaceSize, HelpName = "PX" };
@@ -41,16 +42,18 @@ internal static class CropCommand
         };
         command.SetAction((parse, cancellationToken) =>
         {
-            var settings = new CropSettings(
-                ShardSize: parse.GetValue(shardSize),
-                Margin: parse.GetValue(margin),
-                MinFaceSize: parse.GetValue(minFace),
-                Selection: parse.GetValue(selection)!,
-                Normalization: parse.GetValue(normalization)!,
-                FallbackToTableBox: parse.GetValue(fallback),
-                MaxMegapixels: parse.GetValue(maxMegapixels),
-                BatchSize: parse.GetValue(batch),
-                Device: parse.GetValue(device)!);
+            var settings = new CropParameters
+            {
+                ShardSize = parse.GetValue(shardSize),
+                Margin = parse.GetValue(margin),
+                MinFaceSize = parse.GetValue(minFace),
+                Selection = parse.GetValue(selection)!,
+                Normalization = parse.GetValue(normalization)!,
+                FallbackToTableBox = parse.GetValue(fallback),
+                MaxMegapixels = parse.GetValue(maxMegapixels),
+                BatchSize = parse.GetValue(batch),
+                Device = parse.GetValue(device)!,
+            };
             return RunAsync(
                 context,
                 parse.GetRequiredValue(study),
@@ -65,7 +68,7 @@ internal static class CropCommand
     }
 
     private static async Task<int> RunAsync(
-        CliContext context, string studyPath, string outputPath, CropSettings settings, int workers, string? models, Execution execution, CancellationToken cancellationToken)
+        CliContext context, string studyPath, string outputPath, CropParameters settings, int workers, string? models, Execution execution, CancellationToken cancellationToken)
     {
         var problems = settings.Validate();
         if (problems.Count > 0)
@@ -100,7 +103,7 @@ internal static class CropCommand
     /// embedded cluster, or the one <paramref name="execution"/> names; also what <c>bench crop</c> times.
     /// </summary>
     internal static async Task CropThroughClusterAsync(
-        CliContext context, string study, string output, CropSettings settings, int workers, Execution execution, CancellationToken cancellationToken)
+        CliContext context, string study, string output, CropParameters settings, int workers, Execution execution, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(output);
         var onCluster = EmbeddedRun.ClusterAddress(execution.Cluster) is not null;
@@ -108,38 +111,17 @@ internal static class CropCommand
             context,
             execution,
             workers,
+            CropRunKind.KindName,
             (root, runId, _) =>
             {
-                var request = new RunRequest(
-                    AnalysisKind.Crop, null, Reference(root, runId, study, "study", onCluster), Reference(root, runId, output, "crops", onCluster), Crop: settings);
+                var request = RunParameters.Request(
+                    CropRunKind.KindName,
+                    EmbeddedRun.Reference(root, runId, output, "crops", onCluster),
+                    settings with { Study = EmbeddedRun.Reference(root, runId, study, "study", onCluster), StudyName = study });
                 return Task.FromResult(request);
             },
             stagingFolder: null,
             cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// <paramref name="path"/> relative to the data root: as it is when it lies under it, else (embedded cluster only) through
-    /// a link in the run's folder, so that the study is read and the crops written where the user named them.
-    /// </summary>
-    private static string Reference(string root, string runId, string path, string name, bool onCluster)
-    {
-        var relative = Path.GetRelativePath(root, path);
-        if (!relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative))
-        {
-            return relative.Replace(Path.DirectorySeparatorChar, '/');
-        }
-
-        if (onCluster)
-        {
-            throw new InvalidInputException($"{path}: must lie under the cluster's data root {root}, which every silo shares");
-        }
-
-        var link = $"{RunPaths.Inputs(runId)}/{name}";
-        var full = DataRootPaths.Resolve(root, link);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        Directory.CreateSymbolicLink(full, path);
-        return link;
     }
 
     private static async Task WriteSummaryAsync(CliContext context, string output, CancellationToken cancellationToken)

@@ -61,12 +61,14 @@ internal static class GppcaCommand
                 context,
                 execution,
                 threads,
+                GppcaRunKind.KindName,
                 async (root, runId, ct) =>
                 {
                     var input = $"{RunPaths.Inputs(runId)}/judgments.parquet";
                     Directory.CreateDirectory(DataRootPaths.Resolve(root, RunPaths.Inputs(runId)));
                     await WideTableWriter.WriteParquetAsync(table, DataRootPaths.Resolve(root, input), ct).ConfigureAwait(false);
-                    return new RunRequest(AnalysisKind.Gppca, null, input, RunPaths.Output(runId), Threads: threads, YName: Path.GetFullPath(path));
+                    return RunParameters.Request(
+                        GppcaRunKind.KindName, RunPaths.Output(runId), new GppcaParameters { Judgments = input, Threads = threads, JudgmentsName = Path.GetFullPath(path) });
                 },
                 output.StagingPath,
                 cancellationToken).ConfigureAwait(false);

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using FaceCluster.Cli.Cluster;
 using FaceCluster.Cli.Progress;
-using FaceCluster.Hosting;
+using FaceCluster.Grains;
 using FaceCluster.Learning.Data;
 using FaceCluster.Learning.Grains;
 using FaceCluster.Learning.Model;
@@ -239,18 +239,32 @@ internal static class LearningCommands
         }
         else
         {
-            var job = new TrainingJob(
-                Path.GetFullPath(inputs.StudyFolder),
-                Path.GetFullPath(inputs.TargetsPath),
-                Path.GetFullPath(inputs.CropsFolder),
-                Path.GetFullPath(inputs.ModelFolder),
-                JsonSerializer.Serialize(options with
+            var model = Path.GetFullPath(inputs.ModelFolder);
+            Directory.CreateDirectory(model);
+            var onCluster = EmbeddedRun.ClusterAddress(placement.Cluster) is not null;
+            await EmbeddedRun.RunAsync(
+                context,
+                new Execution(false, placement.DataRoot, placement.Cluster),
+                0,
+                TrainRunKind.KindName,
+                (root, runId, _) =>
                 {
-                    BackboneWeights = options.BackboneWeights is null ? null : Path.GetFullPath(options.BackboneWeights),
-                    WorkFolder = options.WorkFolder is null ? null : Path.GetFullPath(options.WorkFolder),
-                }, AtomicFile.JsonOptions));
-            var status = await RunOnGrainAsync(context, placement, TrainerKeys.Training(job.ModelFolder), grain => grain.StartTraining(job), cancellationToken).ConfigureAwait(false);
-            summaryJson = status.Summary ?? "{}";
+                    return Task.FromResult(RunParameters.Request(TrainRunKind.KindName, EmbeddedRun.Reference(root, runId, model, "model", onCluster), new TrainParameters
+                    {
+                        Study = EmbeddedRun.Reference(root, runId, Path.GetFullPath(inputs.StudyFolder), "study", onCluster),
+                        Targets = EmbeddedRun.Reference(root, runId, Path.GetFullPath(inputs.TargetsPath), "targets.parquet", onCluster),
+                        Crops = EmbeddedRun.Reference(root, runId, Path.GetFullPath(inputs.CropsFolder), "crops", onCluster),
+                        Options = options with
+                        {
+                            BackboneWeights = options.BackboneWeights is null ? null : Path.GetFullPath(options.BackboneWeights),
+                            WorkFolder = options.WorkFolder is null ? null : Path.GetFullPath(options.WorkFolder),
+                        },
+                    }));
+                },
+                stagingFolder: null,
+                cancellationToken).ConfigureAwait(false);
+            summaryJson = ModelManifest.Read(model).Training is { } training ? JsonSerializer.Serialize(training, AtomicFile.JsonOptions) : "{}";
+
         }
 
         var summary = JsonSerializer.Deserialize<TrainingSummary>(summaryJson, AtomicFile.JsonOptions)!;
@@ -281,9 +295,7 @@ internal static class LearningCommands
         }
         else
         {
-            var job = new PredictionJob(Path.GetFullPath(model), Path.GetFullPath(crops), Path.GetFullPath(output), JsonSerializer.Serialize(options, AtomicFile.JsonOptions));
-            var status = await RunOnGrainAsync(context, placement, TrainerKeys.Prediction(job.OutputPath), grain => grain.StartPrediction(job), cancellationToken).ConfigureAwait(false);
-            rows = JsonSerializer.Deserialize<PredictionResult>(status.Summary ?? "{}", AtomicFile.JsonOptions)?.Rows ?? 0;
+            rows = await PredictThroughClusterAsync(context, model, crops, output, options, placement, cancellationToken).ConfigureAwait(false);
         }
 
         await context.Output.WriteLineAsync(Invariant($"predictions for {rows} image(s): {Path.GetFullPath(output)}")).ConfigureAwait(false);
@@ -291,153 +303,48 @@ internal static class LearningCommands
     }
 
     /// <summary>
-    /// Starts a job on a trainer grain, of the cluster <paramref name="placement"/> names or of an embedded one (its silo
-    /// declares the gpu role when CUDA is available), polls it with progress, cancels it on Ctrl+C, and returns its final
-    /// status; a failure is thrown. The same command again finds the job if it is still running (the key is the output's).
+    /// Runs a <c>predict</c> run on the embedded cluster (or the one <paramref name="placement"/> names) into a folder, then
+    /// writes its table to <paramref name="output"/> (Parquet, or CSV for seeds); returns the rows.
     /// </summary>
-    private static async Task<LearningJobStatus> RunOnGrainAsync(
-        CliContext context, JobPlacement placement, string key, Func<ITrainerGrain, ValueTask<LearningJobStatus>> start, CancellationToken cancellationToken)
+    private static async Task<int> PredictThroughClusterAsync(
+        CliContext context, string model, string crops, string output, PredictionOptions options, JobPlacement placement, CancellationToken cancellationToken)
     {
-        if (placement.Cluster is { } address)
-        {
-            return await EmbeddedRun.WithClusterClientAsync(
-                EmbeddedRun.ParseClusterAddress(address),
-                client => FollowAsync(context, client.GetGrain<ITrainerGrain>(key), start, cancellationToken),
-                cancellationToken).ConfigureAwait(false);
-        }
-
-        var role = TorchRuntime.Initialize().CudaAvailable ? SiloRoles.Gpu : SiloRoles.Cpu;
-        var root = Directory.CreateTempSubdirectory("facecluster-train-").FullName;
+        var target = Path.GetFullPath(output);
+        var onCluster = EmbeddedRun.ClusterAddress(placement.Cluster) is not null;
+        var staging = Directory.CreateTempSubdirectory("facecluster-predict-").FullName;
         try
         {
-            var cluster = await EmbeddedCluster.StartAsync(root, configureSilo: silo => silo.AddFaceClusterRole(role).AddFaceClusterLearning(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await using (cluster.ConfigureAwait(false))
+            await EmbeddedRun.RunAsync(
+                context,
+                new Execution(false, placement.DataRoot, placement.Cluster),
+                0,
+                PredictRunKind.KindName,
+                (root, runId, _) => Task.FromResult(RunParameters.Request(PredictRunKind.KindName, RunPaths.Output(runId), new PredictParameters
+                {
+                    Model = EmbeddedRun.Reference(root, runId, Path.GetFullPath(model), "model", onCluster),
+                    Crops = EmbeddedRun.Reference(root, runId, Path.GetFullPath(crops), "crops", onCluster),
+                    Options = options,
+                })),
+                staging,
+                cancellationToken).ConfigureAwait(false);
+            var produced = Path.Combine(staging, PredictRunKind.PredictionsFile);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            if (string.Equals(Path.GetExtension(target), ".csv", StringComparison.OrdinalIgnoreCase))
             {
-                return await FollowAsync(context, cluster.Client.GetGrain<ITrainerGrain>(key), start, cancellationToken).ConfigureAwait(false);
+                var table = await WideTableReader.ReadAsync(produced, cancellationToken).ConfigureAwait(false);
+                await WideTableWriter.WriteAsync(table, target, cancellationToken).ConfigureAwait(false);
             }
+            else
+            {
+                File.Copy(produced, target, overwrite: true);
+            }
+
+            using var summary = await EmbeddedRun.ReadSummaryAsync(staging, cancellationToken).ConfigureAwait(false);
+            return summary.RootElement.GetProperty("rows").GetInt32();
         }
         finally
         {
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A leftover temporary folder matters less than the result.
-            }
-        }
-    }
-
-    private static async Task<LearningJobStatus> FollowAsync(
-        CliContext context, ITrainerGrain grain, Func<ITrainerGrain, ValueTask<LearningJobStatus>> start, CancellationToken cancellationToken)
-    {
-        var status = await start(grain).ConfigureAwait(false);
-        var warned = 0;
-        var attempt = status.Attempt;
-        status = await context.Progress.RunAsync(async reporter =>
-        {
-            IProgressStep? step = null;
-            string phase = "";
-            long done = 0;
-            try
-            {
-                while (true)
-                {
-                    foreach (var warning in status.Warnings.Skip(warned))
-                    {
-                        await context.Error.WriteLineAsync($"warning: {warning}").ConfigureAwait(false);
-                    }
-
-                    warned = status.Warnings.Count;
-                    if (status.Attempt != attempt)
-                    {
-                        // Started again on another silo: its phases start over.
-                        attempt = status.Attempt;
-                        phase = "";
-                    }
-
-                    if (status.Phase != phase && status.Total > 0 && status.Phase is not ("held-out" or "done"))
-                    {
-                        step?.Dispose();
-                        phase = status.Phase;
-                        step = reporter.Start(phase, status.Total);
-                        done = 0;
-                    }
-
-                    if (step is not null && status.Phase == phase && status.Done > done)
-                    {
-                        step.Advance(status.Done - done);
-                        done = status.Done;
-                    }
-
-                    if (status.IsFinished)
-                    {
-                        return status;
-                    }
-
-                    try
-                    {
-                        await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        await grain.Cancel().ConfigureAwait(false);
-                        while (!(await grain.GetStatus().ConfigureAwait(false)).IsFinished)
-                        {
-                            await Task.Delay(PollInterval, CancellationToken.None).ConfigureAwait(false);
-                        }
-
-                        throw;
-                    }
-
-                    status = await PollAsync(context, grain, status, cancellationToken).ConfigureAwait(false);
-                }
-            }
-            finally
-            {
-                step?.Dispose();
-            }
-        }).ConfigureAwait(false);
-
-        return status.State switch
-        {
-            "completed" => status,
-            "cancelled" => throw new OperationCanceledException(cancellationToken),
-            _ when status.BadInput => throw new InvalidInputException(status.Error ?? "the job failed"),
-            _ => throw new InvalidOperationException($"the {status.Kind} job failed on {status.Silo}: {status.Error}"),
-        };
-    }
-
-    /// <summary>
-    /// The job's status; while its silo is being declared dead calls fail or time out, so failures are retried for up to
-    /// <see cref="LostContactLimit"/> (the next call that succeeds runs the job again on a live silo).
-    /// </summary>
-    private static async Task<LearningJobStatus> PollAsync(CliContext context, ITrainerGrain grain, LearningJobStatus last, CancellationToken cancellationToken)
-    {
-        var since = DateTime.UtcNow;
-        var told = false;
-        while (true)
-        {
-            try
-            {
-                return await grain.GetStatus().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OrleansException or TimeoutException && !cancellationToken.IsCancellationRequested)
-            {
-                if (DateTime.UtcNow - since > LostContactLimit)
-                {
-                    throw new InvalidOperationException($"lost contact with the {last.Kind} job on {last.Silo} for {LostContactLimit.TotalMinutes:F0} minutes: {InvalidInputException.OneLine(e.Message)}", e);
-                }
-
-                if (!told)
-                {
-                    told = true;
-                    await context.Error.WriteLineAsync($"warning: the {last.Kind} job's silo {last.Silo} does not answer ({e.GetType().Name}); waiting for the cluster to move it").ConfigureAwait(false);
-                }
-
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
-            }
+            Directory.Delete(staging, recursive: true);
         }
     }
 
@@ -494,7 +401,7 @@ internal static class LearningCommands
     }
 
     /// <summary>Where a learning job runs.</summary>
-    private sealed record JobPlacement(bool InProcess, string? Cluster);
+    private sealed record JobPlacement(bool InProcess, string? Cluster, string? DataRoot = null);
 
     private static string Duration(double seconds) =>
         seconds < 120 ? Invariant($"{seconds:F0} s") : seconds < 7200 ? Invariant($"{seconds / 60:F1} min") : Invariant($"{seconds / 3600:F1} h");

@@ -4,7 +4,6 @@ using System.Net;
 using FaceCluster.Api;
 using FaceCluster.Grains;
 using FaceCluster.Hosting;
-using FaceCluster.Learning.Grains;
 using FaceCluster.Tables;
 using FaceCluster.Torch;
 using Microsoft.AspNetCore.Builder;
@@ -184,7 +183,7 @@ internal static class SiloCommand
                     .AddFaceClusterFileStorage();
             }
 
-            silo.AddFaceClusterRole(role).AddFaceClusterLearning();
+            silo.AddFaceClusterRole(role);
             if (dashboard)
             {
                 silo.AddDashboard();

@@ -128,17 +128,95 @@ public static class ModelPredictor
         }
 
         return Task.Factory.StartNew(
-            () => RunAsync(modelFolder, cropsFolder, outputPath, options, observer, cancellationToken),
+            () => RunAsync(modelFolder, cropsFolder, outputPath, options, null, options.Kind, observer, cancellationToken),
             cancellationToken,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>
+    /// Predicts for the crops of the shards <paramref name="shards"/> (indices into the crop folder's shards) and writes a
+    /// part table in the mimic layout (<c>image_id</c>, <c>kind</c>, <c>seed_id</c>, then the attributes) to
+    /// <paramref name="partPath"/>; <see cref="CombinePartsAsync"/> joins the parts. Each face's output does not depend on
+    /// the other faces of its batch (eval mode), so any cut into parts gives the same numbers.
+    /// </summary>
+    /// <exception cref="InvalidInputException">Bad options, model folder or crop folder.</exception>
+    public static Task<PredictionResult> PredictShardsAsync(
+        string modelFolder, string cropsFolder, IReadOnlyList<int> shards, string partPath, PredictionOptions options, ITrainingObserver? observer = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(shards);
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new InvalidInputException($"prediction options: {string.Join("; ", problems)}");
+        }
+
+        return Task.Factory.StartNew(
+            () => RunAsync(modelFolder, cropsFolder, partPath, options, shards, PredictionKind.All, observer, cancellationToken),
+            cancellationToken,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>
+    /// Joins part tables of <see cref="PredictShardsAsync"/> (in order) into <paramref name="outputPath"/>, in
+    /// the mimic layout; returns the rows written.
+    /// </summary>
+    public static async Task<int> CombinePartsAsync(IReadOnlyList<string> parts, string outputPath, IReadOnlyList<string> attributes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        ArgumentNullException.ThrowIfNull(attributes);
+        var ids = new List<string>();
+        var kinds = new List<string>();
+        var seeds = new List<string>();
+        var columns = attributes.Select(_ => new List<double>()).ToArray();
+        foreach (var part in parts)
+        {
+            var table = await ParquetTableReader.ReadAllAsync(part, cancellationToken).ConfigureAwait(false);
+            ids.AddRange(((string?[])table.FindColumn("image_id")!.Values).Select(v => v ?? ""));
+            kinds.AddRange(((string?[])table.FindColumn("kind")!.Values).Select(v => v ?? ""));
+            seeds.AddRange(((string?[])table.FindColumn(WideTable.SeedIdColumn)!.Values).Select(v => v ?? ""));
+            for (var j = 0; j < attributes.Count; j++)
+            {
+                columns[j].AddRange((double[])table.FindColumn(attributes[j])!.Values);
+            }
+        }
+
+        var output = new List<ParquetColumn> { new("image_id", ids.ToArray()), new("kind", kinds.ToArray()), new(WideTable.SeedIdColumn, seeds.ToArray()) };
+        output.AddRange(attributes.Select((a, j) => new ParquetColumn(a, columns[j].ToArray())));
+        await ParquetTableWriter.WriteAsync(outputPath, output, cancellationToken).ConfigureAwait(false);
+        return ids.Count;
+    }
+
+    /// <summary>The seed rows of a table in the mimic layout as a wide table (<c>seed_id</c>, then the attributes): the X of the PPCA.</summary>
+    public static async Task<int> WriteSeedTableAsync(string mimicLayoutPath, string outputPath, IReadOnlyList<string> attributes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(attributes);
+        var table = await ParquetTableReader.ReadAllAsync(mimicLayoutPath, cancellationToken).ConfigureAwait(false);
+        var kinds = (string?[])table.FindColumn("kind")!.Values;
+        var rows = Enumerable.Range(0, kinds.Length).Where(i => kinds[i] == "seed").ToArray();
+        var seeds = (string?[])table.FindColumn(WideTable.SeedIdColumn)!.Values;
+        var columns = attributes.Select(a => (double[])table.FindColumn(a)!.Values).ToArray();
+        var data = new double[rows.Length * attributes.Count];
+        for (var r = 0; r < rows.Length; r++)
+        {
+            for (var j = 0; j < attributes.Count; j++)
+            {
+                data[(r * attributes.Count) + j] = columns[j][rows[r]];
+            }
+        }
+
+        var wide = new WideTable([.. rows.Select(i => seeds[i] ?? "")], [.. attributes], data, outputPath);
+        await WideTableWriter.WriteAsync(wide, outputPath, cancellationToken).ConfigureAwait(false);
+        return rows.Length;
     }
 
     private static bool HasExtension(string path, string extension) =>
         string.Equals(Path.GetExtension(path), extension, StringComparison.OrdinalIgnoreCase);
 
     private static async Task<PredictionResult> RunAsync(
-        string modelFolder, string cropsFolder, string outputPath, PredictionOptions options, ITrainingObserver? observer, CancellationToken cancellationToken)
+        string modelFolder, string cropsFolder, string outputPath, PredictionOptions options, IReadOnlyList<int>? shards, PredictionKind layout, ITrainingObserver? observer, CancellationToken cancellationToken)
     {
         var warnings = new List<string>();
         var crops = CropSet.Open(cropsFolder);
@@ -190,7 +268,8 @@ public static class ModelPredictor
                 pending.Clear();
             }
 
-            await foreach (var record in crops.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            var records = shards is null ? crops.ReadAllAsync(cancellationToken) : crops.ReadShardsAsync(shards, cancellationToken);
+            await foreach (var record in records.ConfigureAwait(false))
             {
                 seen++;
                 var wanted = options.Kind switch
@@ -236,7 +315,7 @@ public static class ModelPredictor
             }
 
             var data = values.Select(v => (double)v).ToArray();
-            if (options.Kind == PredictionKind.Seed)
+            if (layout == PredictionKind.Seed)
             {
                 var table = new WideTable([.. seeds], [.. manifest.Attributes], data, outputPath);
                 await WideTableWriter.WriteAsync(table, outputPath, cancellationToken).ConfigureAwait(false);

@@ -111,4 +111,24 @@ public sealed class CropSet
             }
         }
     }
+
+    /// <summary>Reads the records of the shards <paramref name="indices"/> (into <see cref="Shards"/>), in that order.</summary>
+    /// <exception cref="InvalidInputException">An index names no shard, or a shard is bad.</exception>
+    public async IAsyncEnumerable<FaceCropRecord> ReadShardsAsync(
+        IReadOnlyList<int> indices, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        foreach (var index in indices)
+        {
+            if (index < 0 || index >= Shards.Count)
+            {
+                throw new InvalidInputException($"{Folder}: has {Shards.Count} shard(s), none with index {index}; the crop folder changed during the run");
+            }
+
+            foreach (var record in await CropShard.ReadAsync(Shards[index].Path, cancellationToken).ConfigureAwait(false))
+            {
+                yield return record;
+            }
+        }
+    }
 }

@@ -7,27 +7,50 @@ using FaceCluster.Torch;
 using FaceCluster.Vision;
 using Microsoft.Extensions.Options;
 
-namespace FaceCluster.Grains;
+using FaceCluster.Grains;
+
+namespace FaceCluster.Learning.Grains;
+
+/// <summary>The stages of a <c>crop</c> run, in order.</summary>
+public static class CropStages
+{
+    /// <summary>Read the images table, write or check <c>crops.json</c> (one unit).</summary>
+    public const string Prepare = "prepare";
+
+    /// <summary>Face crops, one unit per row of the images table, one range per shard.</summary>
+    public const string Crop = "crop";
+
+    /// <summary>The detection summary (one unit).</summary>
+    public const string Aggregate = "aggregate";
+}
 
 /// <summary>
-/// The stages of a crop run on one silo: <c>prepare</c> (read the images table, write or check <c>crops.json</c>),
-/// <c>crop</c> (decode, detect with MTCNN, crop and write one shard per range) and <c>aggregate</c> (the detection
-/// summary). One MTCNN per worker slot is kept for the silo's lifetime; a range is a pure function of the images it
-/// covers and the settings, so any silo may compute it again with the same result.
+/// MTCNN face crops of a study's images into a crop folder (see <c>docs/crops.md</c>): <c>prepare</c> (read the images
+/// table, write or check <c>crops.json</c>), <c>crop</c> (decode, detect, crop and write one shard per range of
+/// <see cref="CropParameters.ShardSize"/> images) and <c>aggregate</c> (the detection summary). The output folder is the
+/// crop folder, which a rerun with the same settings resumes. One MTCNN per worker slot is kept for the silo's lifetime;
+/// a range is a pure function of the images it covers and the settings, so any silo may compute it again with the same
+/// result.
 /// </summary>
-public sealed class CropStageWork : IDisposable
+public sealed class CropRunKind : IRunKind, IDisposable
 {
+    /// <summary>The kind's name.</summary>
+    public const string KindName = "crop";
+
     private readonly FaceClusterClusterOptions _options;
     private readonly ConcurrentDictionary<string, ConcurrentBag<Mtcnn>> _detectors = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<StudyImageTable>>> _tables = new(StringComparer.Ordinal);
     private int _threadsSet;
 
     /// <summary>Creates the silo's crop work.</summary>
-    public CropStageWork(IOptions<FaceClusterClusterOptions> options)
+    public CropRunKind(IOptions<FaceClusterClusterOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
     }
+
+    /// <inheritdoc />
+    public string Name => KindName;
 
     /// <summary>The MTCNN weights folder: the option, else <c>FACECLUSTER_MTCNN_MODELS</c>, else the shared models beside the app.</summary>
     /// <exception cref="InvalidInputException">None is configured and none is found.</exception>
@@ -36,23 +59,78 @@ public sealed class CropStageWork : IDisposable
         : MtcnnModels.FindDefaultDirectory() ?? throw new InvalidInputException(
             $"MTCNN weights not found on this silo: set FaceCluster:MtcnnModels or {MtcnnModels.DirectoryVariable} to the folder of pnet.pt, rnet.pt and onet.pt");
 
-    /// <summary>Computes a range of a crop run and returns what writes its shard.</summary>
-    /// <exception cref="InvalidInputException">The study cannot be cropped (the run cannot succeed).</exception>
-    public Task<Func<CancellationToken, Task>> ComputeAsync(RunFiles files, RunRequest request, WorkRange range, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public IReadOnlyList<string> Validate(RunRequest request, string dataRoot)
+    {
+        var errors = RunParameters.Check<CropParameters>(request, out var parameters).ToList();
+        if (parameters is null)
+        {
+            return errors;
+        }
+
+        errors.AddRange(parameters.Validate());
+        KindChecks.InputFolder(errors, dataRoot, "study", parameters.Study);
+        if (errors.Count == 0 && !File.Exists(Path.Combine(DataRootPaths.Resolve(dataRoot, parameters.Study), StudyManifest.FileName)))
+        {
+            errors.Add($"study: the folder '{parameters.Study}' has no {StudyManifest.FileName}");
+        }
+
+        return errors;
+    }
+
+    /// <inheritdoc />
+    public async Task<StagePlan?> NextStageAsync(RunPlanning planning, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(planning);
+        switch (planning.CompletedStage)
+        {
+            case null:
+                return StagePlan.One(CropStages.Prepare);
+            case CropStages.Prepare:
+                // Shards are named by their fixed range, so that a rerun into the folder finds them.
+                var images = await StageTasks.ReadJsonAsync<PreparedImages>(PrepareShard(planning.Files), cancellationToken).ConfigureAwait(false);
+                var parameters = RunParameters.Read<CropParameters>(planning.Request);
+                return new StagePlan(CropStages.Crop, images.Images, RangeSchedule.Fixed(images.Images, parameters.ShardSize));
+            case CropStages.Crop:
+                return StagePlan.One(CropStages.Aggregate);
+            default:
+                return null;
+        }
+    }
+
+    /// <inheritdoc />
+    public string ShardOf(RunFiles files, RunRequest request, string stage, int first, int count)
     {
         ArgumentNullException.ThrowIfNull(files);
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(range);
-        var settings = request.Crop ?? throw new InvalidInputException("a crop run needs its crop settings");
-        Directory.CreateDirectory(files.Shards);
-        return range.Stage switch
+        return stage switch
         {
-            RunStages.Prepare => StageWork.Whole(PrepareAsync(files, request, settings, cancellationToken)),
-            RunStages.Crop => CropAsync(files, request, settings, range.First, range.Count, cancellationToken),
-            RunStages.Aggregate => StageWork.Whole(SummarizeAsync(files, request, cancellationToken)),
-            _ => throw new ArgumentException($"A crop run has no stage '{range.Stage}'.", nameof(range)),
+            CropStages.Prepare => PrepareShard(files),
+            CropStages.Crop => Path.Combine(files.Output(request), CropSet.ShardFolderName, CropShard.FileName(first, first + count)),
+            CropStages.Aggregate => Path.Combine(files.Output(request), "summary.json"),
+            _ => throw new ArgumentException($"A crop run has no stage '{stage}'.", nameof(stage)),
         };
     }
+
+    /// <inheritdoc />
+    public Task<Func<CancellationToken, Task>> ComputeAsync(RangeWork work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var (files, request, range) = (work.Files, work.Request, work.Range);
+        var settings = RunParameters.Read<CropParameters>(request);
+        return range.Stage switch
+        {
+            CropStages.Prepare => StageTasks.Whole(PrepareAsync(files, request, settings, cancellationToken)),
+            CropStages.Crop => CropAsync(files, request, settings, range.First, range.Count, cancellationToken),
+            CropStages.Aggregate => StageTasks.Whole(SummarizeAsync(files, request, cancellationToken)),
+            _ => throw new ArgumentException($"A crop run has no stage '{range.Stage}'.", nameof(work)),
+        };
+    }
+
+    private static string PrepareShard(RunFiles files) => files.Shard("prepare.json");
+
+    /// <summary>What the prepare stage found.</summary>
+    /// <param name="Images">Rows of the images table.</param>
+    private sealed record PreparedImages(int Images);
 
     /// <inheritdoc />
     public void Dispose()
@@ -66,7 +144,7 @@ public sealed class CropStageWork : IDisposable
         }
     }
 
-    private static CropSetManifest ManifestOf(CropSettings settings, string study, string studyName, int images) => new(
+    private static CropSetManifest ManifestOf(CropParameters settings, string study, string studyName, int images) => new(
         CropSetManifest.CurrentFormat,
         studyName,
         study,
@@ -95,9 +173,9 @@ public sealed class CropStageWork : IDisposable
         return lazy.Value.WaitAsync(cancellationToken);
     }
 
-    private async Task PrepareAsync(RunFiles files, RunRequest request, CropSettings settings, CancellationToken cancellationToken)
+    private async Task PrepareAsync(RunFiles files, RunRequest request, CropParameters settings, CancellationToken cancellationToken)
     {
-        var study = DataRootPaths.Resolve(files.DataRoot, request.YPath);
+        var study = files.Resolve(settings.Study);
         var manifest = StudyManifest.Read(Path.Combine(study, StudyManifest.FileName));
         var table = await ImagesOf(study, cancellationToken).ConfigureAwait(false);
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -116,7 +194,7 @@ public sealed class CropStageWork : IDisposable
 
         var output = files.Output(request);
         Directory.CreateDirectory(CropSet.ShardFolder(output));
-        var wanted = ManifestOf(settings, study, manifest.Name, table.Images.Count);
+        var wanted = ManifestOf(settings, settings.StudyName ?? study, manifest.Name, table.Images.Count);
         if (File.Exists(Path.Combine(output, CropSetManifest.FileName)))
         {
             var existing = CropSetManifest.Read(output);
@@ -132,13 +210,13 @@ public sealed class CropStageWork : IDisposable
             await wanted.WriteAsync(output, cancellationToken).ConfigureAwait(false);
         }
 
-        await AtomicFile.WriteJsonAsync(files.Prepare, new StageWork.PrepareResult(table.Images.Count, 0, 0), cancellationToken).ConfigureAwait(false);
+        await AtomicFile.WriteJsonAsync(PrepareShard(files), new PreparedImages(table.Images.Count), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<Func<CancellationToken, Task>> CropAsync(
-        RunFiles files, RunRequest request, CropSettings settings, int first, int count, CancellationToken cancellationToken)
+        RunFiles files, RunRequest request, CropParameters settings, int first, int count, CancellationToken cancellationToken)
     {
-        var study = DataRootPaths.Resolve(files.DataRoot, request.YPath);
+        var study = files.Resolve(settings.Study);
         var table = await ImagesOf(study, cancellationToken).ConfigureAwait(false);
         if (first + count > table.Images.Count)
         {
@@ -151,11 +229,11 @@ public sealed class CropStageWork : IDisposable
             cancellationToken,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default).ConfigureAwait(false);
-        var shard = files.ShardOf(request, RunStages.Crop, first, count);
+        var shard = ShardOf(files, request, CropStages.Crop, first, count);
         return ct => CropShard.WriteAsync(shard, records, ct);
     }
 
-    private FaceCropRecord[] CropImages(string study, StudyImage[] images, CropSettings settings, CancellationToken cancellationToken)
+    private FaceCropRecord[] CropImages(string study, StudyImage[] images, CropParameters settings, CancellationToken cancellationToken)
     {
         var detector = Rent(settings);
         try
@@ -199,7 +277,7 @@ public sealed class CropStageWork : IDisposable
     private static FaceCropRecord Failed(StudyImage image, string status, string reason) =>
         new(image.ImageId!, image.Kind!, image.SeedId ?? "", status, reason, 0, 0, 0, null, null, null, null);
 
-    private static FaceCropRecord Crop(StudyImage image, RgbImage decoded, IReadOnlyList<FaceDetection> faces, CropSettings settings)
+    private static FaceCropRecord Crop(StudyImage image, RgbImage decoded, IReadOnlyList<FaceDetection> faces, CropParameters settings)
     {
         if (faces.Count == 0)
         {
@@ -224,10 +302,10 @@ public sealed class CropStageWork : IDisposable
             FaceCrop.Extract(decoded, kept.Box, settings.ImageSize, settings.Margin).Span.ToArray());
     }
 
-    private static string DetectorKey(CropSettings s) =>
+    private static string DetectorKey(CropParameters s) =>
         FormattableString.Invariant($"{s.MinFaceSize}|{s.PNetThreshold}|{s.RNetThreshold}|{s.ONetThreshold}|{s.ScaleFactor}|{s.Device}");
 
-    private Mtcnn Rent(CropSettings settings)
+    private Mtcnn Rent(CropParameters settings)
     {
         if (Interlocked.Exchange(ref _threadsSet, 1) == 0)
         {
@@ -260,7 +338,7 @@ public sealed class CropStageWork : IDisposable
         }
     }
 
-    private void Return(CropSettings settings, Mtcnn detector) => _detectors.GetOrAdd(DetectorKey(settings), _ => []).Add(detector);
+    private void Return(CropParameters settings, Mtcnn detector) => _detectors.GetOrAdd(DetectorKey(settings), _ => []).Add(detector);
 
     private static async Task SummarizeAsync(RunFiles files, RunRequest request, CancellationToken cancellationToken)
     {

@@ -1,0 +1,36 @@
+namespace FaceCluster.Grains;
+
+/// <summary>Checks that run kinds share: inputs that must exist under the data root.</summary>
+public static class KindChecks
+{
+    /// <summary>Adds a problem unless <paramref name="path"/> names a file under the data root.</summary>
+    public static void InputFile(List<string> errors, string dataRoot, string field, string? path) => Input(errors, dataRoot, field, path, File.Exists, "file");
+
+    /// <summary>Adds a problem unless <paramref name="path"/> names a folder under the data root.</summary>
+    public static void InputFolder(List<string> errors, string dataRoot, string field, string? path) => Input(errors, dataRoot, field, path, Directory.Exists, "folder");
+
+    /// <summary>Adds a problem unless <paramref name="path"/> stays under the data root (it need not exist).</summary>
+    public static void OutputPath(List<string> errors, string dataRoot, string field, string? path) => Input(errors, dataRoot, field, path, _ => true, "path");
+
+    private static void Input(List<string> errors, string dataRoot, string field, string? path, Func<string, bool> exists, string what)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            errors.Add($"{field} is required");
+            return;
+        }
+
+        try
+        {
+            if (!exists(DataRootPaths.Resolve(dataRoot, path)))
+            {
+                errors.Add($"{field}: the {what} '{path}' does not exist under the data root");
+            }
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add($"{field}: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,27 @@
+namespace FaceCluster.Grains;
+
+/// <summary>The parameters of a <c>gppca</c> run.</summary>
+public sealed record GppcaParameters
+{
+    /// <summary>The judgments table (<c>seed_id</c>, then <c>{country}:{concept}</c> for every country and concept), relative to the data root.</summary>
+    public string Judgments { get; init; } = string.Empty;
+
+    /// <summary>Threads on the silo that runs it (0: all its cores); results do not depend on it.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>What <c>summary.json</c> records as the input; null: <see cref="Judgments"/>.</summary>
+    public string? JudgmentsName { get; init; }
+
+    /// <summary>Every problem, each naming the field.</summary>
+    public IReadOnlyList<string> Validate(string dataRoot)
+    {
+        var errors = new List<string>();
+        KindChecks.InputFile(errors, dataRoot, "judgments", Judgments);
+        if (Threads < 0)
+        {
+            errors.Add($"threads must be 0 (all cores) or more, got {Threads}");
+        }
+
+        return errors;
+    }
+}
