@@ -149,13 +149,13 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         using var http = fixture.Client();
 
         var refused = await http.PostAsJsonAsync(
-            "api/runs", new JsonObject { ["kind"] = "crop", ["study"] = "studies/tiny", ["out"] = "crops/refused", ["crop"] = new JsonObject { ["shard_size"] = 0 } }, Ct);
+            "api/runs", new JsonObject { ["kind"] = "crop", ["study"] = "studies/tiny", ["out"] = "crops/refused", ["shard_size"] = 0 }, Ct);
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains("crop: the shard size", (await refused.Content.ReadFromJsonAsync<JsonObject>(Ct))!["error"]!.GetValue<string>(), StringComparison.Ordinal);
 
         var created = await http.PostAsJsonAsync(
             "api/runs",
-            new JsonObject { ["kind"] = "crop", ["study"] = "studies/tiny", ["out"] = "crops/tiny", ["run_id"] = "crop-http", ["crop"] = new JsonObject { ["shard_size"] = 4 } },
+            new JsonObject { ["kind"] = "crop", ["study"] = "studies/tiny", ["out"] = "crops/tiny", ["run_id"] = "crop-http", ["shard_size"] = 4 },
             Ct);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var status = await fixture.Cluster.Client.WaitForRunAsync("crop-http", cancellationToken: Ct);
@@ -309,8 +309,8 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         var outputs = Bytes(Path.Combine(fixture.DataRoot, "out", "bytes"), "*");
         var replicateShards = Bytes(Path.Combine(fixture.DataRoot, "runs", "bytes-run", "shards"), "replicates-*.parquet");
         Assert.True(outputs > 0 && replicateShards > 0);
-        Assert.Equal(outputs, written.GetValueOrDefault(RunStages.Aggregate));
-        Assert.Equal(replicateShards, written.GetValueOrDefault(RunStages.Replicates));
+        Assert.Equal(outputs, written.GetValueOrDefault(PpcaStages.Aggregate));
+        Assert.Equal(replicateShards, written.GetValueOrDefault(PpcaStages.Replicates));
     }
 
     [Fact]

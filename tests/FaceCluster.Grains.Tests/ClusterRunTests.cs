@@ -23,7 +23,7 @@ public sealed class ClusterRunTests : IAsyncLifetime
     {
         Assert.Equal(RunState.Completed, report.Status.State);
         Assert.Equal(
-            [RunStages.Prepare, RunStages.LeaveOneOut, RunStages.Bootstrap, RunStages.Replicates, RunStages.Aggregate],
+            [PpcaStages.Prepare, PpcaStages.LeaveOneOut, PpcaStages.Bootstrap, PpcaStages.Replicates, PpcaStages.Aggregate],
             report.Stages.Select(s => s.Name));
         foreach (var stage in report.Stages)
         {
@@ -87,7 +87,7 @@ public sealed class ClusterRunTests : IAsyncLifetime
         var observer = new RecordingObserver();
         await using var harness = await ClusterHarness.StartAsync(3, _root, observer: observer);
         var victim = harness.Cluster.Silos[2];
-        observer.Hold = (range, silo) => silo.Equals(victim.SiloAddress) && range.Stage == RunStages.Replicates;
+        observer.Hold = (range, silo) => silo.Equals(victim.SiloAddress) && range.Stage == PpcaStages.Replicates;
         var request = TestInputs.Request("out-guided", replicates: 60, rangeSize: 0);
         var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>("guided");
         await coordinator.Start(request);
@@ -102,18 +102,18 @@ public sealed class ClusterRunTests : IAsyncLifetime
         AssertEveryRangeCountedOnce(report);
 
         // 3 silos x 2 slots when the stage was cut: ranges of ceil(remaining / 12) replicates, 5 first, 1 at the end.
-        var replicates = report.Stages.Single(s => s.Name == RunStages.Replicates);
+        var replicates = report.Stages.Single(s => s.Name == PpcaStages.Replicates);
         Assert.Equal(RangeSchedule.Guided(60, 6), replicates.Ranges.Select(r => (r.First, r.Count)).ToList());
         Assert.Equal(5, replicates.RangeSize);
         Assert.Equal(1, replicates.Ranges[^1].Count);
-        var folds = report.Stages.Single(s => s.Name == RunStages.LeaveOneOut).Ranges;
+        var folds = report.Stages.Single(s => s.Name == PpcaStages.LeaveOneOut).Ranges;
         Assert.All(folds.SkipLast(1), r => Assert.Equal(0, r.Count % 8));
         Assert.All(folds.Skip(1), r => Assert.True(r.Count <= folds[0].Count, string.Join(", ", folds.Select(f => f.Count))));
 
         // The ranges of the stopped silo went elsewhere, and every range was computed exactly once.
         Assert.Contains(replicates.Ranges, r => r.Reassignments > 0);
-        Assert.All(observer.Computed(RunStages.Replicates).Values, count => Assert.Equal(1, count));
-        Assert.Equal(replicates.Ranges.Count, observer.Computed(RunStages.Replicates).Count);
+        Assert.All(observer.Computed(PpcaStages.Replicates).Values, count => Assert.Equal(1, count));
+        Assert.Equal(replicates.Ranges.Count, observer.Computed(PpcaStages.Replicates).Count);
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public sealed class ClusterRunTests : IAsyncLifetime
     {
         // 1 silo x 2 slots cuts 24 replicates into 6, 5, 4, 3, 2, 1, 1, 1, 1; 3 slots would cut 4, 4, 3, ...
         var request = TestInputs.Request("out", replicates: 24, rangeSize: 0);
-        var first = new RecordingObserver { Hold = (range, _) => range.Stage == RunStages.Replicates && range.First >= 6 };
+        var first = new RecordingObserver { Hold = (range, _) => range.Stage == PpcaStages.Replicates && range.First >= 6 };
         List<(int First, int Count)> cut;
         await using (var harness = await ClusterHarness.StartAsync(1, _root, observer: first))
         {
@@ -147,8 +147,8 @@ public sealed class ClusterRunTests : IAsyncLifetime
         var resumed = await restarted.Client.GetGrain<IRunCoordinatorGrain>("guided-restart").GetReport();
         AssertEveryRangeCountedOnce(resumed);
         Assert.Equal(cut, resumed.Stages[3].Ranges.Select(r => (r.First, r.Count)).ToList());
-        Assert.DoesNotContain(0, second.Computed(RunStages.Replicates).Keys);
-        Assert.All(second.Computed(RunStages.Replicates).Values, count => Assert.Equal(1, count));
+        Assert.DoesNotContain(0, second.Computed(PpcaStages.Replicates).Keys);
+        Assert.All(second.Computed(PpcaStages.Replicates).Values, count => Assert.Equal(1, count));
         Assert.Equal(written, File.GetLastWriteTimeUtc(shard));
         Assert.Equal(cut.Count, Directory.GetFiles(Path.GetDirectoryName(shard)!, "replicates-*.parquet").Length);
     }
@@ -159,7 +159,7 @@ public sealed class ClusterRunTests : IAsyncLifetime
         var observer = new RecordingObserver();
         await using var harness = await ClusterHarness.StartAsync(3, _root, observer: observer);
         var victim = harness.Cluster.Silos[2];
-        observer.Hold = (range, silo) => silo.Equals(victim.SiloAddress) && range.Stage == RunStages.Replicates;
+        observer.Hold = (range, silo) => silo.Equals(victim.SiloAddress) && range.Stage == PpcaStages.Replicates;
         var request = TestInputs.Request("out");
         var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>("victim");
         await coordinator.Start(request);
@@ -172,17 +172,17 @@ public sealed class ClusterRunTests : IAsyncLifetime
         TestInputs.AssertSameTables(Expected(request), Path.Combine(_root, "out"));
         var report = await coordinator.GetReport();
         AssertEveryRangeCountedOnce(report);
-        var replicates = report.Stages.Single(s => s.Name == RunStages.Replicates);
+        var replicates = report.Stages.Single(s => s.Name == PpcaStages.Replicates);
         Assert.Contains(replicates.Ranges, r => r.Reassignments > 0);
         Assert.DoesNotContain(replicates.Ranges, r => r.Silo == victim.SiloAddress.ToParsableString());
-        Assert.All(observer.Computed(RunStages.Replicates).Values, count => Assert.Equal(1, count));
-        Assert.Equal(4, observer.Computed(RunStages.Replicates).Count);
+        Assert.All(observer.Computed(PpcaStages.Replicates).Values, count => Assert.Equal(1, count));
+        Assert.Equal(4, observer.Computed(PpcaStages.Replicates).Count);
     }
 
     [Fact]
     public async Task A_deactivated_coordinator_resumes_from_persisted_state_without_recomputing_shards()
     {
-        var observer = new RecordingObserver { Hold = (range, _) => range.Stage == RunStages.Replicates && range.First >= 6 };
+        var observer = new RecordingObserver { Hold = (range, _) => range.Stage == PpcaStages.Replicates && range.First >= 6 };
         await using var harness = await ClusterHarness.StartAsync(1, _root, observer: observer);
         var request = TestInputs.Request("out");
         var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>("resume");
@@ -205,7 +205,7 @@ public sealed class ClusterRunTests : IAsyncLifetime
             Assert.Equal(written, File.GetLastWriteTimeUtc(shard));
         }
 
-        foreach (var stage in new[] { RunStages.LeaveOneOut, RunStages.Replicates })
+        foreach (var stage in new[] { PpcaStages.LeaveOneOut, PpcaStages.Replicates })
         {
             Assert.All(observer.Computed(stage).Values, count => Assert.Equal(1, count));
         }
@@ -214,7 +214,7 @@ public sealed class ClusterRunTests : IAsyncLifetime
     [Fact]
     public async Task A_restarted_cluster_resumes_unfinished_runs_from_the_data_root()
     {
-        var first = new RecordingObserver { Hold = (range, _) => range.Stage == RunStages.Replicates && range.First >= 3 };
+        var first = new RecordingObserver { Hold = (range, _) => range.Stage == PpcaStages.Replicates && range.First >= 3 };
         var request = TestInputs.Request("out");
         await using (var harness = await ClusterHarness.StartAsync(1, _root, observer: first))
         {
@@ -235,16 +235,16 @@ public sealed class ClusterRunTests : IAsyncLifetime
 
         Assert.True(status.State == RunState.Completed, status.Error);
         TestInputs.AssertSameTables(Expected(request), Path.Combine(_root, "out"));
-        Assert.Empty(second.Computed(RunStages.LeaveOneOut));
-        Assert.Empty(second.Computed(RunStages.Bootstrap));
-        Assert.DoesNotContain(0, second.Computed(RunStages.Replicates).Keys);
-        Assert.Contains(3, second.Computed(RunStages.Replicates).Keys);
+        Assert.Empty(second.Computed(PpcaStages.LeaveOneOut));
+        Assert.Empty(second.Computed(PpcaStages.Bootstrap));
+        Assert.DoesNotContain(0, second.Computed(PpcaStages.Replicates).Keys);
+        Assert.Contains(3, second.Computed(PpcaStages.Replicates).Keys);
     }
 
     [Fact]
     public async Task A_range_that_times_out_is_reassigned_and_counted_once()
     {
-        var observer = new RecordingObserver { Hold = (range, _) => range.Stage == RunStages.Replicates && range.First == 3 && range.Attempt == 1 };
+        var observer = new RecordingObserver { Hold = (range, _) => range.Stage == PpcaStages.Replicates && range.First == 3 && range.Attempt == 1 };
         await using var harness = await ClusterHarness.StartAsync(1, _root, options => options.RangeTimeout = TimeSpan.FromSeconds(2), observer);
         var request = TestInputs.Request("out");
         var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>("timeout");
@@ -255,7 +255,7 @@ public sealed class ClusterRunTests : IAsyncLifetime
         TestInputs.AssertSameTables(Expected(request), Path.Combine(_root, "out"));
         var report = await coordinator.GetReport();
         AssertEveryRangeCountedOnce(report);
-        var range = report.Stages.Single(s => s.Name == RunStages.Replicates).Ranges.Single(r => r.First == 3);
+        var range = report.Stages.Single(s => s.Name == PpcaStages.Replicates).Ranges.Single(r => r.First == 3);
         Assert.True(range.Attempts >= 2 && range.Failures >= 1, range.ToString());
         Assert.Contains("timed out", range.LastError, StringComparison.Ordinal);
     }
@@ -263,7 +263,7 @@ public sealed class ClusterRunTests : IAsyncLifetime
     [Fact]
     public async Task Cancel_stops_the_run_and_writes_no_output()
     {
-        var observer = new RecordingObserver { Hold = (range, _) => range.Stage == RunStages.Replicates };
+        var observer = new RecordingObserver { Hold = (range, _) => range.Stage == PpcaStages.Replicates };
         await using var harness = await ClusterHarness.StartAsync(1, _root, observer: observer);
         var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>("cancel");
         await coordinator.Start(TestInputs.Request("out"));
@@ -275,17 +275,17 @@ public sealed class ClusterRunTests : IAsyncLifetime
         Assert.Equal(RunState.Cancelled, cancelled.State);
         Assert.NotNull(cancelled.FinishedAt);
         Assert.Equal(RunState.Cancelled, (await coordinator.Cancel()).State);
-        await Poll.UntilAsync(() => observer.Finished.Count(f => f.Range.Stage == RunStages.Replicates) >= observer.Held.Count, "held ranges to end");
+        await Poll.UntilAsync(() => observer.Finished.Count(f => f.Range.Stage == PpcaStages.Replicates) >= observer.Held.Count, "held ranges to end");
         Assert.Equal(RunState.Cancelled, (await coordinator.GetStatus()).State);
         Assert.False(Directory.Exists(Path.Combine(_root, "out")));
-        Assert.DoesNotContain(observer.Finished, f => f.Range.Stage == RunStages.Replicates && f.Outcome == RangeOutcome.Computed);
+        Assert.DoesNotContain(observer.Finished, f => f.Range.Stage == PpcaStages.Replicates && f.Outcome == RangeOutcome.Computed);
         Assert.Empty(await harness.Client.GetGrain<IRunRegistryGrain>(0).ListUnfinished());
     }
 
     [Fact]
     public async Task A_range_that_throws_is_retried_then_fails_the_run_with_the_reason()
     {
-        var observer = new RecordingObserver { Throw = range => range.Stage == RunStages.Replicates && range.First == 3 };
+        var observer = new RecordingObserver { Throw = range => range.Stage == PpcaStages.Replicates && range.First == 3 };
         await using var harness = await ClusterHarness.StartAsync(1, _root, options => options.MaxRangeFailures = 3, observer);
         var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>("faulty");
         await coordinator.Start(TestInputs.Request("out"));
@@ -294,7 +294,7 @@ public sealed class ClusterRunTests : IAsyncLifetime
         Assert.Equal(RunState.Failed, status.State);
         Assert.Contains("range replicates [3, 6) failed 3 times", status.Error, StringComparison.Ordinal);
         Assert.Contains("injected fault in replicates 3", status.Error, StringComparison.Ordinal);
-        Assert.Equal(3, observer.Finished.Count(f => f.Range.Stage == RunStages.Replicates && f.Range.First == 3 && f.Outcome == RangeOutcome.Failed));
+        Assert.Equal(3, observer.Finished.Count(f => f.Range.Stage == PpcaStages.Replicates && f.Range.First == 3 && f.Outcome == RangeOutcome.Failed));
         Assert.False(Directory.Exists(Path.Combine(_root, "out")));
         var range = (await coordinator.GetReport()).Stages[^1].Ranges.Single(r => r.First == 3);
         Assert.Equal(3, range.Failures);
@@ -304,16 +304,16 @@ public sealed class ClusterRunTests : IAsyncLifetime
     public async Task Invalid_requests_are_refused_with_every_reason_and_bad_input_fails_the_run_without_retries()
     {
         await using var harness = await ClusterHarness.StartAsync(1, _root);
-        var bad = new RunRequest(AnalysisKind.Ppca, "missing.parquet", "../outside.parquet", "inputs", Bootstrap: 1, RangeSize: -1);
+        var bad = RunParameters.Request(PpcaRunKind.KindName, "inputs", new PpcaParameters { X = "missing.parquet", Y = "../outside.parquet", Bootstrap = 1, RangeSize = -1 });
         var refused = await Assert.ThrowsAsync<ArgumentException>(() => harness.Client.GetGrain<IRunCoordinatorGrain>("bad").Start(bad).AsTask());
-        foreach (var reason in new[] { "'missing.parquet' does not exist", "leaves the data root", "'inputs' already exists", "bootstrap must be at least 2", "range size" })
+        foreach (var reason in new[] { "'missing.parquet' does not exist", "leaves the data root", "'inputs' already exists", "bootstrap must be at least 2", "range_size" })
         {
             Assert.Contains(reason, refused.Message, StringComparison.Ordinal);
         }
 
         await File.WriteAllTextAsync(Path.Combine(_root, "inputs", "broken.csv"), "seed_id,a\ns1,1\ns2,oops\ns3,2\n", Ct);
         var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>("broken");
-        await coordinator.Start(new RunRequest(AnalysisKind.Ppca, "inputs/broken.csv", TestInputs.YPath, "out", Bootstrap: 10));
+        await coordinator.Start(RunParameters.Request(PpcaRunKind.KindName, "out", new PpcaParameters { X = "inputs/broken.csv", Y = TestInputs.YPath, Bootstrap = 10 }));
         var status = await Poll.FinishedAsync(harness.Client, "broken");
         Assert.Equal(RunState.Failed, status.State);
         Assert.Contains("broken.csv", status.Error, StringComparison.Ordinal);
@@ -325,10 +325,10 @@ public sealed class ClusterRunTests : IAsyncLifetime
     {
         await using var harness = await ClusterHarness.StartAsync(1, _root);
         var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>("gppca");
-        await coordinator.Start(new RunRequest(AnalysisKind.Gppca, null, TestInputs.YPath, "gppca-out"));
+        await coordinator.Start(RunParameters.Request(GppcaRunKind.KindName, "gppca-out", new GppcaParameters { Judgments = TestInputs.YPath }));
         var status = await Poll.FinishedAsync(harness.Client, "gppca");
         Assert.True(status.State == RunState.Completed, status.Error);
         Assert.True(File.Exists(Path.Combine(_root, "gppca-out", "gppca.parquet")));
-        Assert.Equal([RunStages.Gppca], (await coordinator.GetReport()).Stages.Select(s => s.Name));
+        Assert.Equal([GppcaRunKind.Stage], (await coordinator.GetReport()).Stages.Select(s => s.Name));
     }
 }

@@ -1,3 +1,4 @@
+using FaceCluster.Learning.Grains;
 using System.Text.Json;
 using FaceCluster.Studies;
 using FaceCluster.Studies.Crops;
@@ -13,7 +14,7 @@ public sealed class CropRunTests : IAsyncLifetime
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static CropSettings Settings => new(ShardSize: 8, BatchSize: 4);
+    private static CropParameters Settings => new() { Study = "study", ShardSize = 8, BatchSize = 4 };
 
     private string Study => Path.Combine(_root, "study");
 
@@ -51,8 +52,8 @@ public sealed class CropRunTests : IAsyncLifetime
 
     private static void WithModels(FaceClusterClusterOptions options) => options.MtcnnModels = SharedModels();
 
-    private static RunRequest Request(string output, CropSettings? settings = null) =>
-        new(AnalysisKind.Crop, null, "study", output, Crop: settings ?? Settings);
+    private static RunRequest Request(string output, CropParameters? settings = null) =>
+        RunParameters.Request(CropRunKind.KindName, output, settings ?? Settings);
 
     private async Task<List<FaceCropRecord>> ReadAllAsync(string output)
     {
@@ -77,7 +78,7 @@ public sealed class CropRunTests : IAsyncLifetime
             var status = await Poll.FinishedAsync(harness.Client, $"crop-{silos}", TimeSpan.FromMinutes(4));
             Assert.True(status.State == RunState.Completed, status.Error);
             var report = await harness.Client.GetGrain<IRunCoordinatorGrain>($"crop-{silos}").GetReport();
-            Assert.Equal([RunStages.Prepare, RunStages.Crop, RunStages.Aggregate], report.Stages.Select(s => s.Name));
+            Assert.Equal([CropStages.Prepare, CropStages.Crop, CropStages.Aggregate], report.Stages.Select(s => s.Name));
             Assert.Equal(4, report.Stages[1].Ranges.Count);
             outputs.Add(await ReadAllAsync(output));
         }
@@ -119,7 +120,7 @@ public sealed class CropRunTests : IAsyncLifetime
     [Fact]
     public async Task A_run_stopped_mid_way_resumes_into_the_same_folder_without_redoing_finished_shards()
     {
-        var observer = new RecordingObserver { Hold = (range, _) => range.Stage == RunStages.Crop && range.First >= 8 };
+        var observer = new RecordingObserver { Hold = (range, _) => range.Stage == CropStages.Crop && range.First >= 8 };
         var firstShard = Path.Combine(_root, "crops", CropSet.ShardFolderName, CropShard.FileName(0, 8));
         await using (var harness = await ClusterHarness.StartAsync(1, _root, WithModels, observer))
         {
@@ -147,7 +148,7 @@ public sealed class CropRunTests : IAsyncLifetime
         }
 
         Assert.Equal(written, File.GetLastWriteTimeUtc(firstShard));
-        Assert.DoesNotContain(0, again.Computed(RunStages.Crop).Keys);
+        Assert.DoesNotContain(0, again.Computed(CropStages.Crop).Keys);
         Assert.True(CropSet.Open(Path.Combine(_root, "crops")).IsComplete);
         Assert.Equal(_images.Images.Count, (await ReadAllAsync("crops")).Count);
     }

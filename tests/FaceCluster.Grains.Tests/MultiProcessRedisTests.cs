@@ -34,7 +34,7 @@ public sealed class MultiProcessRedisTests
         var request = TestInputs.Request("out", replicates: Replicates, rangeSize: 2);
         var expected = Path.Combine(cluster.Folder, "expected");
         Directory.CreateDirectory(expected);
-        var options = StageWork.OptionsOf(request);
+        var options = RunParameters.Read<PpcaParameters>(request).ToOptions();
         await PpcaOutputs.WriteAsync(expected, PpcaAnalysis.Run(data.X, data.Y, data.Attributes, options, null, cancellationToken), data.SeedIds, options, new JsonObject(), cancellationToken);
 
         var coordinator = cluster.Client.GetGrain<IRunCoordinatorGrain>("redis-run");
@@ -47,7 +47,7 @@ public sealed class MultiProcessRedisTests
             {
                 var report = await coordinator.GetReport();
                 Assert.False(report.Status.State.IsFinished(), $"the run ended ({report.Status.State}) before a silo could be killed: {report.Status.Error}");
-                var stage = report.Stages.FirstOrDefault(s => s.Name == RunStages.Replicates);
+                var stage = report.Stages.FirstOrDefault(s => s.Name == PpcaStages.Replicates);
                 doneBeforeKill = stage?.Ranges.Count(r => r.State == "done") ?? 0;
                 return stage is not null && doneBeforeKill > 0 && doneBeforeKill < stage.Ranges.Count;
             },
@@ -86,7 +86,7 @@ public sealed class MultiProcessRedisTests
             Assert.Equal(stage.TotalUnits, stage.Ranges.Sum(r => (long)r.Count));
         }
 
-        Assert.Equal(Replicates, final.Stages.Single(s => s.Name == RunStages.Replicates).Ranges.Sum(r => r.Count));
+        Assert.Equal(Replicates, final.Stages.Single(s => s.Name == PpcaStages.Replicates).Ranges.Sum(r => r.Count));
         TestInputs.AssertSameTables(expected, DataRootPaths.Resolve(cluster.DataRoot, "out"));
         Assert.True(doneBeforeKill > 0);
         if (killCoordinatorSilo)

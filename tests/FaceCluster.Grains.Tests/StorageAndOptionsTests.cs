@@ -92,7 +92,7 @@ public sealed class StorageAndOptionsTests : IDisposable
             var statuses = new List<RunStatus>();
             var status = await cluster.Client.WaitForRunAsync("embedded", new SyncProgress(statuses.Add), TimeSpan.FromMilliseconds(20), TestContext.Current.CancellationToken);
             Assert.True(status.State == RunState.Completed, status.Error);
-            Assert.Contains(statuses, s => s.Stage == RunStages.LeaveOneOut);
+            Assert.Contains(statuses, s => s.Stage == PpcaStages.LeaveOneOut);
             TestInputs.AssertSameTables(
                 await inputs.WriteSingleProcessOutputsAsync(Path.Combine(_root, "expected"), request, TestContext.Current.CancellationToken),
                 Path.Combine(_root, "embedded-out"));

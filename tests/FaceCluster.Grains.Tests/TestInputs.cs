@@ -29,13 +29,13 @@ internal sealed class TestInputs
     }
 
     public static RunRequest Request(string output, int replicates = 12, int rangeSize = 3) =>
-        new(AnalysisKind.Ppca, XPath, YPath, output, Bootstrap: 100, Replicates: replicates, InnerBootstrap: null, Seed: 5, RangeSize: rangeSize, Threads: 1);
+        RunParameters.Request(PpcaRunKind.KindName, output, new PpcaParameters { X = XPath, Y = YPath, Bootstrap = 100, Replicates = replicates, Seed = 5, RangeSize = rangeSize, Threads = 1 });
 
     /// <summary>The outputs of <see cref="PpcaAnalysis.Run"/> on one process, written by the same writer.</summary>
     public async Task<string> WriteSingleProcessOutputsAsync(string folder, RunRequest request, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(folder);
-        var options = StageWork.OptionsOf(request);
+        var options = RunParameters.Read<PpcaParameters>(request).ToOptions();
         var result = PpcaAnalysis.Run(Data.X, Data.Y, Data.Attributes, options, null, cancellationToken);
         await PpcaOutputs.WriteAsync(folder, result, Data.SeedIds, options, new JsonObject(), cancellationToken);
         return folder;

@@ -1,0 +1,91 @@
+using FaceCluster.Learning.Grains;
+using FaceCluster.Synthetic;
+using FaceCluster.Tables;
+
+namespace FaceCluster.Cli.Tests;
+
+/// <summary><c>facecluster run</c>: the whole pipeline on a small generated study, its record, reruns.</summary>
+public sealed class PipelineCommandTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("facecluster-pipeline-tests-").FullName;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private static string[] Run(string study, string run) =>
+        ["run", study, "--out", run, "--epochs", "1", "--batch-size", "8", "--bootstrap", "20", "--replicates", "4", "--workers", "2"];
+
+    [Fact]
+    public async Task A_study_runs_to_the_results_a_rerun_skips_everything_and_changed_ratings_redo_aggregate_and_what_reads_it()
+    {
+        var study = Path.Combine(_root, "study");
+        await SyntheticStudyGenerator.GenerateAsync(
+            SyntheticStudy.Create(new SyntheticStudyOptions { Seeds = 12, MimicsPerSeed = 4, Countries = ["CN", "US"], Concepts = 6, Dimensions = 3, Universal = 2, Seed = 3, Threads = 2 }),
+            study,
+            overwrite: false,
+            cancellationToken: Ct);
+        var run = Path.Combine(_root, "run");
+
+        var first = await CliRun.Of(Run(study, run));
+        Assert.True(first.ExitCode == 0, first.Error);
+        var record = PipelineRecord.TryRead(Path.Combine(run, PipelineRecord.FileName))!;
+        Assert.Equal("completed", record.State);
+        Assert.Equal(PipelineRunKind.StageNames, record.Stages.Select(s => s.Name));
+        Assert.All(record.Stages, s => Assert.Equal("completed", s.Outcome));
+        Assert.All(record.Stages, s => Assert.Equal(64, s.Fingerprint.Length));
+        Assert.Equal(3, record.Inputs.Count);
+        foreach (var file in new[] { "derived/judgments.parquet", "crops/crops.json", "model/model.pt", "predictions/predictions.parquet", "ppca/dimensions.parquet", "gppca/gppca.parquet" })
+        {
+            Assert.True(File.Exists(Path.Combine(run, file)), file);
+        }
+
+        // The PPCA stage gives what `analyze ppca` gives on the pipeline's own predictions and judgments.
+        var alone = Path.Combine(_root, "alone");
+        var analyze = await CliRun.Of(
+            "analyze", "ppca", "--x", Path.Combine(run, "predictions", "predictions.parquet"), "--y", Path.Combine(run, "derived", "judgments.parquet"),
+            "--out", alone, "--bootstrap", "20", "--replicates", "4", "--in-process");
+        Assert.True(analyze.ExitCode == 0, analyze.Error);
+        foreach (var table in new[] { "dimensions.parquet", "loadings.parquet", "loading_significance.parquet", "scores.parquet" })
+        {
+            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(alone, table), Ct), await File.ReadAllBytesAsync(Path.Combine(run, "ppca", table), Ct));
+        }
+
+        var model = await File.ReadAllBytesAsync(Path.Combine(run, "model", "model.pt"), Ct);
+        var again = await CliRun.Of(Run(study, run));
+        Assert.True(again.ExitCode == 0, again.Error);
+        var second = PipelineRecord.TryRead(Path.Combine(run, PipelineRecord.FileName))!;
+        Assert.All(second.Stages, s => Assert.Equal("skipped", s.Outcome));
+        Assert.All(second.Stages, s => Assert.Equal(record.RunId + "." + s.Name, s.RunId));
+
+        // One rating changed: aggregate and every stage that reads its tables run again; the crops do not.
+        var ratingsPath = Path.Combine(study, "ratings.parquet");
+        var ratings = await ParquetTableReader.ReadAllAsync(ratingsPath, Ct);
+        var intensity = ratings.FindColumn("intensity")!;
+        var values = intensity.Values switch
+        {
+            double[] d => (Array)d.Select((v, i) => i == 0 ? Math.Max(0, v - 1) : v).ToArray(),
+            int[] n => n.Select((v, i) => i == 0 ? (v == 0 ? 1 : v - 1) : v).ToArray(),
+            _ => throw new InvalidOperationException("unexpected intensity column"),
+        };
+        await ParquetTableWriter.WriteAsync(ratingsPath, [.. ratings.Columns.Select(c => c.Name == "intensity" ? new ParquetColumn("intensity", values) : c)], Ct);
+        var third = await CliRun.Of(Run(study, run));
+        Assert.True(third.ExitCode == 0, third.Error);
+        var changed = PipelineRecord.TryRead(Path.Combine(run, PipelineRecord.FileName))!;
+        Assert.Equal(
+            ["completed", "skipped", "completed", "completed", "completed", "completed"],
+            changed.Stages.Select(s => s.Outcome));
+        Assert.Equal(record.Stages[1].Fingerprint, changed.Stages[1].Fingerprint);
+        Assert.NotEqual(record.Stages[0].Fingerprint, changed.Stages[0].Fingerprint);
+        Assert.True(File.Exists(Path.Combine(run, "model", "model.pt")));
+        Assert.NotEmpty(model);
+    }
+
+    [Fact]
+    public async Task A_folder_that_is_no_study_is_refused_with_exit_code_2()
+    {
+        var result = await CliRun.Of("run", _root, "--out", Path.Combine(_root, "run"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("study.json", result.Error, StringComparison.Ordinal);
+    }
+}
