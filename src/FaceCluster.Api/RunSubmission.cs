@@ -15,6 +15,9 @@ namespace FaceCluster.Api;
 /// <param name="Parameters">The kind's parameters as a JSON object.</param>
 public sealed record RunSubmission(string Kind, string Out, string? RunId, JsonObject Parameters)
 {
+    /// <summary>The parameters of the built-in kinds that name files or folders under the data root.</summary>
+    private static readonly HashSet<string> PathFields = new(StringComparer.Ordinal) { "x", "y", "judgments", "study", "crops", "model", "targets" };
+
     private static readonly HashSet<string> Envelope = new(StringComparer.Ordinal) { "kind", "out", "run_id", "parameters" };
 
     /// <summary>Reads a submission from the body <paramref name="body"/>.</summary>
@@ -57,6 +60,17 @@ public sealed record RunSubmission(string Kind, string Out, string? RunId, JsonO
     public RunRequest ToRequest(string dataRoot)
     {
         DataRootGuard.Check(dataRoot, Out, "out");
+
+        // The silos' kinds check that inputs exist; links that leave the data root are refused here, where requests
+        // come from outside (the command line links a user's folders into a run on purpose).
+        foreach (var (name, value) in Parameters)
+        {
+            if (PathFields.Contains(name) && value is JsonValue path && path.TryGetValue<string>(out var text))
+            {
+                DataRootGuard.Check(dataRoot, text, name);
+            }
+        }
+
         return new RunRequest(Kind, Out, Parameters.ToJsonString());
     }
 }

@@ -278,29 +278,6 @@ public sealed class AnalyzeCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Demo_recovers_its_planted_dimensions()
-    {
-        var output = PathOf("demo");
-        var run = await CliRun.Of("demo", "--out", output, "--stimuli", "200", "--dimensions", "3", "--bootstrap", "100", "--replicates", "2", "--inner-bootstrap", "20");
-        Assert.True(run.ExitCode == 0, run.Error);
-        Assert.Contains("Recovered all 3 planted dimensions.", run.Output, StringComparison.Ordinal);
-        Assert.True(File.Exists(Path.Combine(output, "inputs", "x.parquet")));
-        Assert.True(File.Exists(Path.Combine(output, "truth.json")));
-        Assert.True(File.Exists(Path.Combine(output, "ppca", "loading_significance.parquet")));
-
-        // The study's pipeline: crops through the embedded cluster, the DNN, PPCA of its seed predictions.
-        Assert.Matches(@"MTCNN face crops of 1080 images through the embedded cluster: (9\d|100)\.\d ?% with a detected face", run.Output);
-        var dnn = run.Output.Split('\n').Single(l => l.StartsWith("DNN (InceptionResnetV1", StringComparison.Ordinal));
-        var heldOut = double.Parse(dnn.Split("held-out MSE ")[1].Split(' ')[0], CultureInfo.InvariantCulture);
-        var baseline = double.Parse(dnn.Split(" vs ")[1].Split(' ')[0], CultureInfo.InvariantCulture);
-        Assert.True(heldOut < baseline, dnn);
-        Assert.Contains("PPCA of its predictions for the 60 seeds against the judgments", run.Output, StringComparison.Ordinal);
-        Assert.Equal(60, (await WideTableReader.ReadAsync(Path.Combine(output, "model", "predictions.parquet"), TestContext.Current.CancellationToken)).RowCount);
-        Assert.True(File.Exists(Path.Combine(output, "dnn-ppca", "dimensions.parquet")));
-        Assert.True(File.Exists(Path.Combine(output, "crops", "summary.json")));
-    }
-
-    [Fact]
     public async Task Bench_compares_fast_and_naive_leave_one_out()
     {
         var run = await CliRun.Of("bench", "ppca", "--n", "60", "--p", "12", "--naive-folds", "5", "--bootstrap", "20");

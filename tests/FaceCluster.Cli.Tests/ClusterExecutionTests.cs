@@ -85,7 +85,7 @@ public sealed class ClusterExecutionTests : IDisposable
         Assert.False(Directory.Exists(PathOf("out")));
         var runFolder = Assert.Single(Directory.GetDirectories(Path.Combine(root, "runs")));
         Assert.True(File.Exists(Path.Combine(runFolder, "cancelled")));
-        var state = Assert.Single(Directory.GetFiles(Path.Combine(root, "grain-state"), "*.json", SearchOption.AllDirectories), f => f.Contains("run", StringComparison.Ordinal) && f.Contains("analyze-", StringComparison.Ordinal));
+        var state = Assert.Single(Directory.GetFiles(Path.Combine(root, "grain-state"), "*.json", SearchOption.AllDirectories), f => f.Contains("run", StringComparison.Ordinal) && f.Contains("ppca-", StringComparison.Ordinal));
         Assert.Contains("\"State\": \"Cancelled\"", await File.ReadAllTextAsync(state, Ct), StringComparison.Ordinal);
     }
 }

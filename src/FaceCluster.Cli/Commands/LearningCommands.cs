@@ -241,6 +241,11 @@ internal static class LearningCommands
         {
             var model = Path.GetFullPath(inputs.ModelFolder);
             Directory.CreateDirectory(model);
+            if (options.BackboneWeights is null)
+            {
+                await context.Error.WriteLineAsync("warning: no backbone weights (--backbone-weights): the trunk is a seeded random initialisation, not facenet-pytorch's VGGFace2 weights").ConfigureAwait(false);
+            }
+
             var onCluster = EmbeddedRun.ClusterAddress(placement.Cluster) is not null;
             await EmbeddedRun.RunAsync(
                 context,
