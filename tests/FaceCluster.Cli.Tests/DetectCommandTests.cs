@@ -4,10 +4,11 @@ namespace FaceCluster.Cli.Tests;
 
 public sealed class DetectCommandTests : IDisposable
 {
-    private static readonly string Shared = FindShared();
-    private static readonly string Models = Path.Combine(Shared, "models", "mtcnn");
-    private static readonly string Astronaut = Path.Combine(Shared, "images", "astronaut.png");
-    private static readonly string Multiface = Path.Combine(Shared, "images", "multiface.jpg");
+    private static readonly string Root = FindRepositoryRoot();
+    private static readonly string Models = Path.GetFullPath(Path.Combine(Root, "..", "shared", "models", "mtcnn"));
+    private static readonly string Photos = Path.Combine(Root, "tests", "data", "images");
+    private static readonly string Astronaut = Path.Combine(Photos, "astronaut.png");
+    private static readonly string Multiface = Path.Combine(Photos, "multiface.jpg");
 
     private readonly string _folder = Directory.CreateTempSubdirectory("facecluster-detect-tests-").FullName;
 
@@ -111,21 +112,54 @@ public sealed class DetectCommandTests : IDisposable
     [Fact]
     public async Task Bench_detect_times_the_640_by_480_photos()
     {
-        var run = await CliRun.Of("bench", "detect", "--images", "8", "--batch", "2", "--workers", "2", "--models", Models);
+        var run = await CliRun.Of("bench", "detect", "--images", "8", "--batch", "2", "--workers", "2", "--photos", Photos, "--models", Models);
 
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("8 images of 640 x 480, batches of 2, 2 worker(s) x 1 libtorch thread(s)", run.Output, StringComparison.Ordinal);
-        Assert.Contains("faces per photo: 6, 5, 1", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"faces per photo: 6, 5, 1 (made from the photos in {Photos})", run.Output, StringComparison.Ordinal);
         Assert.Matches(@"detect: [0-9.]+ s, [0-9.]+ images/s", run.Output);
     }
 
-    private static string FindShared()
+    [Fact]
+    public async Task Bench_detect_renders_its_photos_by_default()
+    {
+        var run = await CliRun.Of("bench", "detect", "--images", "4", "--batch", "2", "--workers", "1");
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("faces per photo: 6, 5, 1 (rendered group scenes)", run.Output, StringComparison.Ordinal);
+
+        var missing = await CliRun.Of("bench", "detect", "--images", "4", "--photos", _folder);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("multiface.jpg and astronaut.png", Assert.Single(missing.ErrorLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rendered_benchmark_photos_have_the_face_sizes_of_the_real_ones()
+    {
+        using var detector = Vision.Mtcnn.Load(Models, new Vision.MtcnnOptions { Device = "cpu" });
+        var rendered = Commands.BenchDetectCommand.RenderedPhotos();
+        var real = Commands.BenchDetectCommand.Photos(Photos);
+
+        var renderedFaces = detector.Detect(rendered);
+        var realFaces = detector.Detect(real);
+
+        Assert.All(rendered, p => Assert.Equal((640, 480), (p.Width, p.Height)));
+        for (var i = 0; i < rendered.Length; i++)
+        {
+            Assert.Equal(realFaces[i].Count, renderedFaces[i].Count);
+            var realWidth = realFaces[i].Average(f => f.Box.X2 - f.Box.X1);
+            var renderedWidth = renderedFaces[i].Average(f => f.Box.X2 - f.Box.X1);
+            Assert.InRange(renderedWidth, 0.9 * realWidth, 1.1 * realWidth);
+        }
+    }
+
+    private static string FindRepositoryRoot()
     {
         for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
         {
             if (File.Exists(Path.Combine(folder.FullName, "FaceCluster.sln")))
             {
-                return Path.GetFullPath(Path.Combine(folder.FullName, "..", "shared"));
+                return folder.FullName;
             }
         }
 

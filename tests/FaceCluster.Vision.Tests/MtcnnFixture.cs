@@ -3,7 +3,7 @@ namespace FaceCluster.Vision.Tests;
 /// <summary>One detector with facenet-pytorch's weights from <c>../shared/models/mtcnn</c>, shared by a test class.</summary>
 public sealed class MtcnnFixture : IDisposable
 {
-    public MtcnnFixture() => Detector = Mtcnn.Load(SharedFiles.Models, new MtcnnOptions { Device = "cpu" });
+    public MtcnnFixture() => Detector = Mtcnn.Load(RepositoryFiles.Models, new MtcnnOptions { Device = "cpu" });
 
     public Mtcnn Detector { get; }
 
