@@ -29,13 +29,6 @@ public sealed class CropStageWork : IDisposable
         _options = options.Value;
     }
 
-    /// <summary>The MTCNN weights folder: the option, else <c>FACECLUSTER_MTCNN_MODELS</c>, else the shared models beside the app.</summary>
-    /// <exception cref="InvalidInputException">None is configured and none is found.</exception>
-    public string ModelsDirectory => _options.MtcnnModels is { Length: > 0 } configured
-        ? configured
-        : MtcnnModels.FindDefaultDirectory() ?? throw new InvalidInputException(
-            $"MTCNN weights not found on this silo: set FaceCluster:MtcnnModels or {MtcnnModels.DirectoryVariable} to the folder of pnet.pt, rnet.pt and onet.pt");
-
     /// <summary>Computes a range of a crop run and returns what writes its shard.</summary>
     /// <exception cref="InvalidInputException">The study cannot be cropped (the run cannot succeed).</exception>
     public Task<Func<CancellationToken, Task>> ComputeAsync(RunFiles files, RunRequest request, WorkRange range, CancellationToken cancellationToken)
@@ -244,8 +237,9 @@ public sealed class CropStageWork : IDisposable
 
         try
         {
-            return Mtcnn.Load(
-                ModelsDirectory,
+            // The option's folder, else FACECLUSTER_MTCNN_MODELS's, else the weights built into FaceCluster.Vision.
+            return Mtcnn.LoadDefault(
+                _options.MtcnnModels,
                 new MtcnnOptions
                 {
                     MinFaceSize = settings.MinFaceSize,
@@ -254,7 +248,7 @@ public sealed class CropStageWork : IDisposable
                     Device = settings.Device,
                 });
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or Torch.Checkpoints.CheckpointFormatException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or Torch.Checkpoints.CheckpointFormatException or InvalidDataException)
         {
             throw new InvalidInputException($"MTCNN weights: {e.Message}");
         }

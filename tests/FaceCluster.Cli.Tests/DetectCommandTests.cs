@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 
 namespace FaceCluster.Cli.Tests;
@@ -5,7 +6,7 @@ namespace FaceCluster.Cli.Tests;
 public sealed class DetectCommandTests : IDisposable
 {
     private static readonly string Root = FindRepositoryRoot();
-    private static readonly string Models = Path.GetFullPath(Path.Combine(Root, "..", "shared", "models", "mtcnn"));
+    private static readonly string Models = Path.Combine(Root, "src", "FaceCluster.Vision", "Weights");
     private static readonly string Photos = Path.Combine(Root, "tests", "data", "images");
     private static readonly string Astronaut = Path.Combine(Photos, "astronaut.png");
     private static readonly string Multiface = Path.Combine(Photos, "multiface.jpg");
@@ -84,14 +85,45 @@ public sealed class DetectCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Models_are_found_in_shared_above_the_working_folder_by_default()
+    public async Task The_embedded_weights_are_used_by_default()
     {
-        // The test runs inside the checkout, so ../shared/models/mtcnn lies above the current folder.
         Assert.Null(Environment.GetEnvironmentVariable("FACECLUSTER_MTCNN_MODELS"));
         var run = await CliRun.Of("detect", Astronaut);
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Contains("astronaut.png", run.Output, StringComparison.Ordinal);
+        var row = Assert.Single(run.Output.Split('\n'), l => l.Contains(" ok ", StringComparison.Ordinal));
+        Assert.Contains("astronaut.png", row, StringComparison.Ordinal);
+        Assert.Contains("181.1", row, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FACECLUSTER_MTCNN_MODELS_overrides_the_embedded_weights_and_models_overrides_both()
+    {
+        // A process of its own, so that the variable reaches no other test; its working folder lies outside the checkout.
+        async Task<(int ExitCode, string Output, string Error)> Detect(params string[] extra)
+        {
+            var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "facecluster.dll"), "detect", Astronaut, "--format", "json", .. extra])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                WorkingDirectory = _folder,
+            };
+            info.Environment["FACECLUSTER_MTCNN_MODELS"] = Path.Combine(_folder, "no-weights-here");
+            using var process = Process.Start(info)!;
+            var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+            var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+            return (process.ExitCode, await output, await error);
+        }
+
+        var fromVariable = await Detect();
+        Assert.Equal(2, fromVariable.ExitCode);
+        Assert.Contains(Path.Combine(_folder, "no-weights-here"), fromVariable.Error, StringComparison.Ordinal);
+
+        var fromOption = await Detect("--models", Models);
+        Assert.True(fromOption.ExitCode == 0, fromOption.Error);
+        using var json = JsonDocument.Parse(fromOption.Output);
+        Assert.Equal("ok", json.RootElement[0].GetProperty("status").GetString());
     }
 
     [Theory]
@@ -136,7 +168,7 @@ public sealed class DetectCommandTests : IDisposable
     [Fact]
     public void Rendered_benchmark_photos_have_the_face_sizes_of_the_real_ones()
     {
-        using var detector = Vision.Mtcnn.Load(Models, new Vision.MtcnnOptions { Device = "cpu" });
+        using var detector = Vision.Mtcnn.LoadEmbedded(new Vision.MtcnnOptions { Device = "cpu" });
         var rendered = Commands.BenchDetectCommand.RenderedPhotos();
         var real = Commands.BenchDetectCommand.Photos(Photos);
 

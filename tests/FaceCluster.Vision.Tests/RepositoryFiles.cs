@@ -1,6 +1,6 @@
 namespace FaceCluster.Vision.Tests;
 
-/// <summary>Test material: the two test photos inside the checkout, and MTCNN's weights in <c>../shared</c> beside it.</summary>
+/// <summary>Test material inside the checkout: the source copy of MTCNN's weights and the two test photos.</summary>
 internal static class RepositoryFiles
 {
     private static readonly Lazy<string> Root = new(() =>
@@ -16,8 +16,8 @@ internal static class RepositoryFiles
         throw new InvalidOperationException($"no FaceCluster.sln above {AppContext.BaseDirectory}");
     });
 
-    /// <summary>The folder holding facenet-pytorch's pnet.pt, rnet.pt and onet.pt.</summary>
-    public static string Models => Require(Path.GetFullPath(Path.Combine(Root.Value, "..", "shared", "models", "mtcnn")));
+    /// <summary>The folder holding facenet-pytorch's pnet.pt, rnet.pt and onet.pt (what FaceCluster.Vision embeds).</summary>
+    public static string Models => Require(Path.Combine(Root.Value, "src", "FaceCluster.Vision", "Weights"));
 
     public static string Astronaut => Require(Path.Combine(Root.Value, "tests", "data", "images", "astronaut.png"));
 

@@ -138,16 +138,12 @@ internal static class DemoCommand
     /// model trained on the mimics toward their seeds' targets (<c>model/</c>; a seeded random trunk, since the VGGFace2
     /// weights are not at hand, and more, smaller batches than the paper's 452,783 faces call for), its predictions for
     /// the seeds (<c>model/predictions.parquet</c>), and PPCA of those predictions against the judgments
-    /// (<c>dnn-ppca/</c>). Skipped, and said so, when MTCNN's weights are not found.
+    /// (<c>dnn-ppca/</c>). MTCNN's weights are the ones built into FaceCluster.Vision unless
+    /// <c>FACECLUSTER_MTCNN_MODELS</c> names a folder.
     /// </summary>
     private static async Task<List<string>> RunDnnAsync(
         CliContext context, StagedOutputDirectory folder, WideTable judgments, PpcaOptions options, CancellationToken cancellationToken)
     {
-        if (Vision.MtcnnModels.FindDefaultDirectory() is null)
-        {
-            return [$"Face crops and the DNN skipped: MTCNN's weights were not found (set ${Vision.MtcnnModels.DirectoryVariable} to the folder of pnet.pt, rnet.pt and onet.pt)."];
-        }
-
         var study = folder.GetPath("study");
         var crops = folder.GetPath("crops");
         await CropCommand.CropThroughClusterAsync(context, study, crops, new CropSettings(), workers: 0, new Execution(false, null, null), cancellationToken).ConfigureAwait(false);
