@@ -46,7 +46,7 @@ public sealed class FaceClusterClusterOptions
 
     /// <summary>
     /// The folder of MTCNN's weights (pnet.pt, rnet.pt, onet.pt) on this silo; empty: <c>FACECLUSTER_MTCNN_MODELS</c>, else
-    /// facenet-pytorch's weights in a <c>shared/models/mtcnn</c> folder above the app or the working folder.
+    /// facenet-pytorch's weights built into FaceCluster.Vision.
     /// </summary>
     public string MtcnnModels { get; set; } = string.Empty;
 

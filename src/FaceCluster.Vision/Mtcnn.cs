@@ -99,6 +99,40 @@ public sealed class Mtcnn : IDisposable
             }
         }
 
+        return Build(options, (module, name) => MtcnnWeights.Load(module, Path.Combine(modelDirectory, name)));
+    }
+
+    /// <summary>
+    /// Loads facenet-pytorch's weights built into this assembly (checked against their SHA-256 sums once per process).
+    /// </summary>
+    /// <exception cref="ArgumentException">The options are invalid, or the device is not available.</exception>
+    /// <exception cref="InvalidDataException">The embedded weights do not match their checksums (a damaged build).</exception>
+    public static Mtcnn LoadEmbedded(MtcnnOptions? options = null)
+    {
+        options ??= new MtcnnOptions();
+        options.ThrowIfInvalid();
+        MtcnnModels.VerifyEmbeddedWeights();
+        return Build(options, (module, name) =>
+        {
+            using var stream = MtcnnModels.OpenEmbedded(name);
+            MtcnnWeights.Load(module, stream, $"embedded {name}");
+        });
+    }
+
+    /// <summary>
+    /// Loads the weights from <paramref name="modelDirectory"/> when it is not empty, else from the folder in
+    /// <see cref="MtcnnModels.DirectoryVariable"/> when set, else the embedded ones (<see cref="MtcnnModels.ResolveDirectory"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The options are invalid, or the device is not available.</exception>
+    /// <exception cref="FileNotFoundException">A weight file is missing from the folder.</exception>
+    /// <exception cref="FaceCluster.Torch.Checkpoints.CheckpointFormatException">A file is not a checkpoint or does not fit its network.</exception>
+    /// <exception cref="InvalidDataException">The embedded weights do not match their checksums (a damaged build).</exception>
+    public static Mtcnn LoadDefault(string? modelDirectory, MtcnnOptions? options = null) =>
+        MtcnnModels.ResolveDirectory(modelDirectory) is { } folder ? Load(folder, options) : LoadEmbedded(options);
+
+    /// <summary>Builds the three networks, fills each through <paramref name="load"/> (module, file name) and makes the detector.</summary>
+    private static Mtcnn Build(MtcnnOptions options, Action<nn.Module, string> load)
+    {
         TorchRuntime.Initialize();
         PNet pnet;
         RNet rnet;
@@ -113,9 +147,9 @@ public sealed class Mtcnn : IDisposable
 
         try
         {
-            MtcnnWeights.Load(pnet, Path.Combine(modelDirectory, WeightFiles[0]));
-            MtcnnWeights.Load(rnet, Path.Combine(modelDirectory, WeightFiles[1]));
-            MtcnnWeights.Load(onet, Path.Combine(modelDirectory, WeightFiles[2]));
+            load(pnet, WeightFiles[0]);
+            load(rnet, WeightFiles[1]);
+            load(onet, WeightFiles[2]);
             return new Mtcnn(pnet, rnet, onet, options);
         }
         catch

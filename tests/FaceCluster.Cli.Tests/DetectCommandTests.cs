@@ -1,13 +1,15 @@
+using System.Diagnostics;
 using System.Text.Json;
 
 namespace FaceCluster.Cli.Tests;
 
 public sealed class DetectCommandTests : IDisposable
 {
-    private static readonly string Shared = FindShared();
-    private static readonly string Models = Path.Combine(Shared, "models", "mtcnn");
-    private static readonly string Astronaut = Path.Combine(Shared, "images", "astronaut.png");
-    private static readonly string Multiface = Path.Combine(Shared, "images", "multiface.jpg");
+    private static readonly string Root = FindRepositoryRoot();
+    private static readonly string Models = Path.Combine(Root, "src", "FaceCluster.Vision", "Weights");
+    private static readonly string Photos = Path.Combine(Root, "tests", "data", "images");
+    private static readonly string Astronaut = Path.Combine(Photos, "astronaut.png");
+    private static readonly string Multiface = Path.Combine(Photos, "multiface.jpg");
 
     private readonly string _folder = Directory.CreateTempSubdirectory("facecluster-detect-tests-").FullName;
 
@@ -83,14 +85,45 @@ public sealed class DetectCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Models_are_found_in_shared_above_the_working_folder_by_default()
+    public async Task The_embedded_weights_are_used_by_default()
     {
-        // The test runs inside the checkout, so ../shared/models/mtcnn lies above the current folder.
         Assert.Null(Environment.GetEnvironmentVariable("FACECLUSTER_MTCNN_MODELS"));
         var run = await CliRun.Of("detect", Astronaut);
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Contains("astronaut.png", run.Output, StringComparison.Ordinal);
+        var row = Assert.Single(run.Output.Split('\n'), l => l.Contains(" ok ", StringComparison.Ordinal));
+        Assert.Contains("astronaut.png", row, StringComparison.Ordinal);
+        Assert.Contains("181.1", row, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FACECLUSTER_MTCNN_MODELS_overrides_the_embedded_weights_and_models_overrides_both()
+    {
+        // A process of its own, so that the variable reaches no other test; its working folder lies outside the checkout.
+        async Task<(int ExitCode, string Output, string Error)> Detect(params string[] extra)
+        {
+            var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "facecluster.dll"), "detect", Astronaut, "--format", "json", .. extra])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                WorkingDirectory = _folder,
+            };
+            info.Environment["FACECLUSTER_MTCNN_MODELS"] = Path.Combine(_folder, "no-weights-here");
+            using var process = Process.Start(info)!;
+            var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+            var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+            return (process.ExitCode, await output, await error);
+        }
+
+        var fromVariable = await Detect();
+        Assert.Equal(2, fromVariable.ExitCode);
+        Assert.Contains(Path.Combine(_folder, "no-weights-here"), fromVariable.Error, StringComparison.Ordinal);
+
+        var fromOption = await Detect("--models", Models);
+        Assert.True(fromOption.ExitCode == 0, fromOption.Error);
+        using var json = JsonDocument.Parse(fromOption.Output);
+        Assert.Equal("ok", json.RootElement[0].GetProperty("status").GetString());
     }
 
     [Theory]
@@ -111,21 +144,54 @@ public sealed class DetectCommandTests : IDisposable
     [Fact]
     public async Task Bench_detect_times_the_640_by_480_photos()
     {
-        var run = await CliRun.Of("bench", "detect", "--images", "8", "--batch", "2", "--workers", "2", "--models", Models);
+        var run = await CliRun.Of("bench", "detect", "--images", "8", "--batch", "2", "--workers", "2", "--photos", Photos, "--models", Models);
 
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("8 images of 640 x 480, batches of 2, 2 worker(s) x 1 libtorch thread(s)", run.Output, StringComparison.Ordinal);
-        Assert.Contains("faces per photo: 6, 5, 1", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"faces per photo: 6, 5, 1 (made from the photos in {Photos})", run.Output, StringComparison.Ordinal);
         Assert.Matches(@"detect: [0-9.]+ s, [0-9.]+ images/s", run.Output);
     }
 
-    private static string FindShared()
+    [Fact]
+    public async Task Bench_detect_renders_its_photos_by_default()
+    {
+        var run = await CliRun.Of("bench", "detect", "--images", "4", "--batch", "2", "--workers", "1");
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("faces per photo: 6, 5, 1 (rendered group scenes)", run.Output, StringComparison.Ordinal);
+
+        var missing = await CliRun.Of("bench", "detect", "--images", "4", "--photos", _folder);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("multiface.jpg and astronaut.png", Assert.Single(missing.ErrorLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rendered_benchmark_photos_have_the_face_sizes_of_the_real_ones()
+    {
+        using var detector = Vision.Mtcnn.LoadEmbedded(new Vision.MtcnnOptions { Device = "cpu" });
+        var rendered = Commands.BenchDetectCommand.RenderedPhotos();
+        var real = Commands.BenchDetectCommand.Photos(Photos);
+
+        var renderedFaces = detector.Detect(rendered);
+        var realFaces = detector.Detect(real);
+
+        Assert.All(rendered, p => Assert.Equal((640, 480), (p.Width, p.Height)));
+        for (var i = 0; i < rendered.Length; i++)
+        {
+            Assert.Equal(realFaces[i].Count, renderedFaces[i].Count);
+            var realWidth = realFaces[i].Average(f => f.Box.X2 - f.Box.X1);
+            var renderedWidth = renderedFaces[i].Average(f => f.Box.X2 - f.Box.X1);
+            Assert.InRange(renderedWidth, 0.9 * realWidth, 1.1 * realWidth);
+        }
+    }
+
+    private static string FindRepositoryRoot()
     {
         for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
         {
             if (File.Exists(Path.Combine(folder.FullName, "FaceCluster.sln")))
             {
-                return Path.GetFullPath(Path.Combine(folder.FullName, "..", "shared"));
+                return folder.FullName;
             }
         }
 

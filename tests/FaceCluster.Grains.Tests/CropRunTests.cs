@@ -6,7 +6,7 @@ using FaceCluster.Synthetic;
 
 namespace FaceCluster.Grains.Tests;
 
-/// <summary>Crop runs on real silos with the real MTCNN weights, on a rendered synthetic study with damaged files planted.</summary>
+/// <summary>Crop runs on real silos with the real MTCNN weights (embedded, or from a folder), on a rendered synthetic study with damaged files planted.</summary>
 public sealed class CropRunTests : IAsyncLifetime
 {
     private readonly string _root = Directory.CreateTempSubdirectory("facecluster-crop-tests-").FullName;
@@ -39,7 +39,8 @@ public sealed class CropRunTests : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    internal static string SharedModels()
+    /// <summary>The checkout's copy of MTCNN's weights (the source of the copy built into FaceCluster.Vision).</summary>
+    internal static string RepositoryModels()
     {
         var folder = new DirectoryInfo(AppContext.BaseDirectory);
         while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "FaceCluster.sln")))
@@ -47,10 +48,11 @@ public sealed class CropRunTests : IAsyncLifetime
             folder = folder.Parent;
         }
 
-        return Path.GetFullPath(Path.Combine(folder!.FullName, "..", "shared", "models", "mtcnn"));
+        return Path.Combine(folder!.FullName, "src", "FaceCluster.Vision", "Weights");
     }
 
-    private static void WithModels(FaceClusterClusterOptions options) => options.MtcnnModels = SharedModels();
+    /// <summary>Silos that read the weights from a folder (FaceCluster:MtcnnModels) rather than the embedded copy.</summary>
+    private static void WithModelsFolder(FaceClusterClusterOptions options) => options.MtcnnModels = RepositoryModels();
 
     private static RunRequest Request(string output, CropParameters? settings = null) =>
         RunParameters.Request(CropRunKind.KindName, output, settings ?? Settings);
@@ -69,10 +71,11 @@ public sealed class CropRunTests : IAsyncLifetime
     [Fact]
     public async Task One_and_three_silos_crop_the_same_faces_and_record_damaged_files()
     {
+        // One silo reads the weights from the checkout's folder, three use the embedded copy (the default).
         var outputs = new List<List<FaceCropRecord>>();
         foreach (short silos in new short[] { 1, 3 })
         {
-            await using var harness = await ClusterHarness.StartAsync(silos, _root, WithModels);
+            await using var harness = await ClusterHarness.StartAsync(silos, _root, silos == 1 ? WithModelsFolder : null);
             var output = $"crops-{silos}";
             await harness.Client.GetGrain<IRunCoordinatorGrain>($"crop-{silos}").Start(Request(output));
             var status = await Poll.FinishedAsync(harness.Client, $"crop-{silos}", TimeSpan.FromMinutes(4));
@@ -122,7 +125,7 @@ public sealed class CropRunTests : IAsyncLifetime
     {
         var observer = new RecordingObserver { Hold = (range, _) => range.Stage == CropStages.Crop && range.First >= 8 };
         var firstShard = Path.Combine(_root, "crops", CropSet.ShardFolderName, CropShard.FileName(0, 8));
-        await using (var harness = await ClusterHarness.StartAsync(1, _root, WithModels, observer))
+        await using (var harness = await ClusterHarness.StartAsync(1, _root, observer: observer))
         {
             await harness.Client.GetGrain<IRunCoordinatorGrain>("first").Start(Request("crops"));
             await Poll.UntilAsync(() => File.Exists(firstShard) && observer.Held.Count > 0, "the first shard and a held range", TimeSpan.FromMinutes(3));
@@ -130,7 +133,7 @@ public sealed class CropRunTests : IAsyncLifetime
 
         var written = File.GetLastWriteTimeUtc(firstShard);
         var again = new RecordingObserver();
-        await using (var harness = await ClusterHarness.StartAsync(1, _root, WithModels, again))
+        await using (var harness = await ClusterHarness.StartAsync(1, _root, observer: again))
         {
             await harness.Client.GetGrain<IRunCoordinatorGrain>("second").Start(Request("crops"));
             var status = await Poll.FinishedAsync(harness.Client, "second", TimeSpan.FromMinutes(3));

@@ -12,7 +12,7 @@ public sealed class DecodeTests : IDisposable
     [Fact]
     public void Png_decodes_to_the_pixels_pil_reads()
     {
-        var image = RgbImage.Decode(SharedFiles.Astronaut);
+        var image = RgbImage.Decode(RepositoryFiles.Astronaut);
 
         Assert.Equal((512, 512), (image.Width, image.Height));
         Assert.Equal(512 * 512 * 3, image.Pixels.Length);
@@ -26,7 +26,7 @@ public sealed class DecodeTests : IDisposable
     [Fact]
     public void Jpeg_decodes_close_to_what_pil_reads()
     {
-        var image = RgbImage.Decode(SharedFiles.Multiface);
+        var image = RgbImage.Decode(RepositoryFiles.Multiface);
 
         Assert.Equal((1200, 630), (image.Width, image.Height));
         // PIL's channel means are 121.436, 111.844, 111.224; JPEG decoders may differ by rounding only.
@@ -135,12 +135,12 @@ public sealed class DecodeTests : IDisposable
     [Fact]
     public void Truncated_jpeg_and_png_are_corrupt()
     {
-        var jpeg = File.ReadAllBytes(SharedFiles.Multiface);
+        var jpeg = File.ReadAllBytes(RepositoryFiles.Multiface);
         var cut = Assert.Throws<ImageDecodeException>(() => RgbImage.Decode(jpeg.AsSpan(0, jpeg.Length * 6 / 10)));
         Assert.Equal(ImageDecodeReason.Corrupt, cut.Reason);
         Assert.Contains("truncated", cut.Message, StringComparison.Ordinal);
 
-        var png = File.ReadAllBytes(SharedFiles.Astronaut);
+        var png = File.ReadAllBytes(RepositoryFiles.Astronaut);
         var cutPng = Assert.Throws<ImageDecodeException>(() => RgbImage.Decode(png.AsSpan(0, png.Length / 2)));
         Assert.Equal(ImageDecodeReason.Corrupt, cutPng.Reason);
 
@@ -152,7 +152,7 @@ public sealed class DecodeTests : IDisposable
     [Fact]
     public void Damaged_jpeg_and_png_bytes_and_an_empty_file_are_corrupt()
     {
-        var jpeg = File.ReadAllBytes(SharedFiles.Multiface);
+        var jpeg = File.ReadAllBytes(RepositoryFiles.Multiface);
         Array.Fill(jpeg, (byte)0x5A, 2, 400);
         Assert.Equal(ImageDecodeReason.Corrupt, Assert.Throws<ImageDecodeException>(() => RgbImage.Decode(jpeg)).Reason);
 
@@ -181,8 +181,8 @@ public sealed class DecodeTests : IDisposable
         Assert.Equal(ImageDecodeReason.Corrupt, Assert.Throws<ImageDecodeException>(() => RgbImage.Decode(huge, maxPixels: 200_000_000)).Reason);
 
         // A configurable limit applies to real images too.
-        Assert.Equal(ImageDecodeReason.TooLarge, Assert.Throws<ImageDecodeException>(() => RgbImage.Decode(SharedFiles.Astronaut, maxPixels: 512 * 511)).Reason);
-        Assert.Equal(512, RgbImage.Decode(SharedFiles.Astronaut, maxPixels: 512 * 512).Width);
+        Assert.Equal(ImageDecodeReason.TooLarge, Assert.Throws<ImageDecodeException>(() => RgbImage.Decode(RepositoryFiles.Astronaut, maxPixels: 512 * 511)).Reason);
+        Assert.Equal(512, RgbImage.Decode(RepositoryFiles.Astronaut, maxPixels: 512 * 512).Width);
     }
 
     [Fact]

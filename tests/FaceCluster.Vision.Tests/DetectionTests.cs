@@ -1,6 +1,6 @@
 namespace FaceCluster.Vision.Tests;
 
-/// <summary>Detection with facenet-pytorch's weights on the shared photos, against the NumPy reference.</summary>
+/// <summary>Detection with facenet-pytorch's weights on the two test photos (tests/data/images), against the NumPy reference.</summary>
 public sealed class DetectionTests(MtcnnFixture fixture) : IClassFixture<MtcnnFixture>
 {
     // reference/ref_detect.py: x1, y1, x2, y2, probability, then the five landmarks as x, y pairs.
@@ -22,7 +22,7 @@ public sealed class DetectionTests(MtcnnFixture fixture) : IClassFixture<MtcnnFi
     [Fact]
     public void The_astronaut_has_exactly_one_face_where_the_reference_finds_it()
     {
-        var faces = _mtcnn.Detect(RgbImage.Decode(SharedFiles.Astronaut));
+        var faces = _mtcnn.Detect(RgbImage.Decode(RepositoryFiles.Astronaut));
 
         var face = Assert.Single(faces);
         // Plausible by eye: Eileen Collins's face lies within x 170-290, y 60-210 of the 512 x 512 portrait.
@@ -37,7 +37,7 @@ public sealed class DetectionTests(MtcnnFixture fixture) : IClassFixture<MtcnnFi
     [Fact]
     public void The_group_photo_has_its_six_faces_in_probability_order()
     {
-        var faces = _mtcnn.Detect(RgbImage.Decode(SharedFiles.Multiface));
+        var faces = _mtcnn.Detect(RgbImage.Decode(RepositoryFiles.Multiface));
 
         Assert.True(faces.Count >= 5, $"{faces.Count} faces");
         Assert.Equal(Multiface.Length, faces.Count);
@@ -53,7 +53,7 @@ public sealed class DetectionTests(MtcnnFixture fixture) : IClassFixture<MtcnnFi
     [Fact]
     public void Two_runs_give_the_same_boxes()
     {
-        var image = RgbImage.Decode(SharedFiles.Multiface);
+        var image = RgbImage.Decode(RepositoryFiles.Multiface);
         var first = _mtcnn.Detect(image);
         var second = _mtcnn.Detect(image);
 
@@ -67,8 +67,8 @@ public sealed class DetectionTests(MtcnnFixture fixture) : IClassFixture<MtcnnFi
     [Fact]
     public void A_batch_of_mixed_sizes_gives_each_image_what_it_gives_alone()
     {
-        var astronaut = RgbImage.Decode(SharedFiles.Astronaut);
-        var multiface = RgbImage.Decode(SharedFiles.Multiface);
+        var astronaut = RgbImage.Decode(RepositoryFiles.Astronaut);
+        var multiface = RgbImage.Decode(RepositoryFiles.Multiface);
         var cropped = FaceCrop.Extract(multiface, new FaceBox(400, 100, 720, 340), 200);
         RgbImage[] batch = [astronaut, multiface, cropped, astronaut, Gray(64, 48)];
 
@@ -94,7 +94,7 @@ public sealed class DetectionTests(MtcnnFixture fixture) : IClassFixture<MtcnnFi
     [Fact]
     public void Concurrent_calls_agree_with_a_single_one()
     {
-        var image = RgbImage.Decode(SharedFiles.Astronaut);
+        var image = RgbImage.Decode(RepositoryFiles.Astronaut);
         var expected = _mtcnn.Detect(image).Single().Box;
         var boxes = new FaceBox[4];
         Parallel.For(0, boxes.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => boxes[i] = _mtcnn.Detect(image).Single().Box);
@@ -113,7 +113,7 @@ public sealed class DetectionTests(MtcnnFixture fixture) : IClassFixture<MtcnnFi
     [Fact]
     public void Selection_keeps_the_most_probable_or_the_largest()
     {
-        var faces = _mtcnn.Detect(RgbImage.Decode(SharedFiles.Multiface));
+        var faces = _mtcnn.Detect(RgbImage.Decode(RepositoryFiles.Multiface));
 
         Assert.Same(faces[0], _mtcnn.SelectFace(faces));
         var largest = Mtcnn.SelectFace(faces, FaceSelection.Largest)!;
@@ -125,7 +125,7 @@ public sealed class DetectionTests(MtcnnFixture fixture) : IClassFixture<MtcnnFi
     [Fact]
     public void The_kept_face_crops_and_prewhitens()
     {
-        var image = RgbImage.Decode(SharedFiles.Astronaut);
+        var image = RgbImage.Decode(RepositoryFiles.Astronaut);
         var face = _mtcnn.SelectFace(_mtcnn.Detect(image))!;
 
         var crop = FaceCrop.Extract(image, face, margin: 20);
@@ -149,7 +149,7 @@ public sealed class DetectionTests(MtcnnFixture fixture) : IClassFixture<MtcnnFi
         Assert.Contains(problems, p => p.Contains("'tpu'", StringComparison.Ordinal));
         Assert.Empty(new MtcnnOptions().Validate());
         Assert.Single(new MtcnnOptions { Thresholds = [0.5f] }.Validate());
-        Assert.Throws<ArgumentException>(() => Mtcnn.Load(SharedFiles.Models, new MtcnnOptions { ScaleFactor = 0 }));
+        Assert.Throws<ArgumentException>(() => Mtcnn.Load(RepositoryFiles.Models, new MtcnnOptions { ScaleFactor = 0 }));
     }
 
     private static void AssertMatches(float[] expected, FaceDetection face, float tolerance)

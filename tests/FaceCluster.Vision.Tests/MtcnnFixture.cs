@@ -1,9 +1,9 @@
 namespace FaceCluster.Vision.Tests;
 
-/// <summary>One detector with facenet-pytorch's weights from <c>../shared/models/mtcnn</c>, shared by a test class.</summary>
+/// <summary>One detector with facenet-pytorch's weights as built into FaceCluster.Vision, shared by a test class.</summary>
 public sealed class MtcnnFixture : IDisposable
 {
-    public MtcnnFixture() => Detector = Mtcnn.Load(SharedFiles.Models, new MtcnnOptions { Device = "cpu" });
+    public MtcnnFixture() => Detector = Mtcnn.LoadEmbedded(new MtcnnOptions { Device = "cpu" });
 
     public Mtcnn Detector { get; }
 

@@ -93,7 +93,7 @@ public sealed class NetworkReferenceTests
     {
         // RNet's weights do not fit ONet: the error names the checkpoint and the problem keys.
         using var onet = new ONet();
-        var error = Assert.Throws<CheckpointFormatException>(() => MtcnnWeights.Load(onet, Path.Combine(SharedFiles.Models, "rnet.pt")));
+        var error = Assert.Throws<CheckpointFormatException>(() => MtcnnWeights.Load(onet, Path.Combine(RepositoryFiles.Models, "rnet.pt")));
         Assert.Contains("rnet.pt", error.Message, StringComparison.Ordinal);
         Assert.Contains("dense4", error.Message, StringComparison.Ordinal);
     }
@@ -102,7 +102,7 @@ public sealed class NetworkReferenceTests
     public void Load_names_the_missing_file()
     {
         using var temp = new TempFolder();
-        File.Copy(Path.Combine(SharedFiles.Models, "pnet.pt"), temp.File("pnet.pt"));
+        File.Copy(Path.Combine(RepositoryFiles.Models, "pnet.pt"), temp.File("pnet.pt"));
         var error = Assert.Throws<FileNotFoundException>(() => Mtcnn.Load(temp.Path));
         Assert.Contains("rnet.pt", error.Message, StringComparison.Ordinal);
     }
@@ -133,7 +133,7 @@ public sealed class NetworkReferenceTests
     private static T Load<T>(T module, string file)
         where T : nn.Module
     {
-        MtcnnWeights.Load(module, Path.Combine(SharedFiles.Models, file));
+        MtcnnWeights.Load(module, Path.Combine(RepositoryFiles.Models, file));
         module.eval();
         return module;
     }

@@ -33,7 +33,7 @@ internal static class CropCommand
         var maxMegapixels = new Option<double>("--max-megapixels") { Description = "Larger images are recorded as too_large without decoding.", DefaultValueFactory = _ => defaults.MaxMegapixels, HelpName = "MP" };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda[:N].", DefaultValueFactory = _ => defaults.Device };
         var workers = new Option<int>("--workers") { Description = "Shards cropped at once on the embedded silo (0: one per core).", DefaultValueFactory = _ => 0, HelpName = "N" };
-        var models = new Option<string?>("--models") { Description = "Folder of MTCNN's pnet.pt, rnet.pt, onet.pt [default: $FACECLUSTER_MTCNN_MODELS, else shared/models/mtcnn above the app or the working folder].", HelpName = "DIR" };
+        var models = new Option<string?>("--models") { Description = "Folder of MTCNN's pnet.pt, rnet.pt, onet.pt [default: $FACECLUSTER_MTCNN_MODELS, else the weights built into FaceCluster].", HelpName = "DIR" };
         var dataRoot = new Option<string?>("--data-root") { Description = $"Data root of the embedded cluster (kept), or with --cluster the data root its silos share, holding STUDY and --out [default: ${EmbeddedRun.DataRootVariable}].", HelpName = "DIR" };
         var cluster = new Option<string?>("--cluster") { Description = $"Submit to a running cluster: redis://HOST:PORT/CLUSTER_ID [default: ${EmbeddedRun.ClusterVariable}].", HelpName = "ADDRESS" };
         var command = new Command("crop", "Crop every seed and mimic image of a study to a 160 x 160 face with MTCNN, in shards over the cluster.")

@@ -15,8 +15,8 @@ namespace FaceCluster.Cli.Commands;
 /// every face MTCNN finds in each image, with its box, probability and five landmarks.
 /// </summary>
 /// <remarks>
-/// Weights: <c>--models DIR</c>; else <c>$FACECLUSTER_MTCNN_MODELS</c>; else the first <c>shared/models/mtcnn</c> found
-/// in the current folder or a parent, then in the application's folder or a parent (<see cref="MtcnnModels"/>).
+/// Weights: <c>--models DIR</c>; else <c>$FACECLUSTER_MTCNN_MODELS</c>; else facenet-pytorch's weights built into
+/// FaceCluster.Vision (<see cref="MtcnnModels"/>).
 /// An image that cannot be read or decoded is reported (status <c>unreadable</c>, <c>corrupt</c>, <c>unsupported</c>
 /// or <c>too_large</c>, and an <c>error:</c> line on standard error) and the others are still processed; the command
 /// then exits with code 2. An image without a face has status <c>no_face</c> and is not an error.
@@ -61,7 +61,7 @@ internal static class DetectCommand
     /// <summary>The <c>--models DIR</c> option.</summary>
     internal static Option<string?> ModelsOption() => new("--models")
     {
-        Description = $"Folder with facenet-pytorch's pnet.pt, rnet.pt and onet.pt [default: ${MtcnnModels.DirectoryVariable}, else shared/models/mtcnn in or above the current or the application's folder].",
+        Description = $"Folder with facenet-pytorch's pnet.pt, rnet.pt and onet.pt [default: ${MtcnnModels.DirectoryVariable}, else the weights built into FaceCluster].",
         HelpName = "DIR",
     };
 
@@ -73,7 +73,10 @@ internal static class DetectCommand
         HelpName = "auto|cpu|cuda",
     };
 
-    /// <summary>Loads the detector from <paramref name="models"/> or the default folder, turning setup problems into bad-input errors.</summary>
+    /// <summary>
+    /// Loads the detector from the folder <paramref name="models"/>, else <c>$FACECLUSTER_MTCNN_MODELS</c>, else the
+    /// embedded weights, turning setup problems into bad-input errors.
+    /// </summary>
     internal static Mtcnn LoadDetector(string? models, MtcnnOptions options)
     {
         var problems = options.Validate();
@@ -82,16 +85,15 @@ internal static class DetectCommand
             throw new InvalidInputException(string.Join("; ", problems));
         }
 
-        var folder = models ?? MtcnnModels.FindDefaultDirectory() ?? throw new InvalidInputException(
-            $"MTCNN weights not found: give --models DIR or set {MtcnnModels.DirectoryVariable} (no {MtcnnModels.SharedRelativePath} in or above {Environment.CurrentDirectory} or {AppContext.BaseDirectory})");
-        if (!Directory.Exists(folder))
+        var folder = MtcnnModels.ResolveDirectory(models);
+        if (folder is not null && !Directory.Exists(folder))
         {
             throw new DirectoryNotFoundException($"MTCNN weights folder {folder} does not exist");
         }
 
         try
         {
-            return Mtcnn.Load(folder, options);
+            return folder is null ? Mtcnn.LoadEmbedded(options) : Mtcnn.Load(folder, options);
         }
         catch (ArgumentException e)
         {
@@ -99,6 +101,11 @@ internal static class DetectCommand
         }
         catch (CheckpointFormatException e)
         {
+            throw new InvalidInputException(e.Message, e);
+        }
+        catch (InvalidDataException e)
+        {
+            // The embedded weights do not match their checksums.
             throw new InvalidInputException(e.Message, e);
         }
     }

@@ -40,9 +40,36 @@ public static class PyTorchCheckpoint
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         TorchRuntime.Initialize();
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        return ReadChecked(stream, path);
+    }
+
+    /// <summary>
+    /// Reads a checkpoint like <see cref="Read(string)"/> from a seekable <paramref name="stream"/> (from its start; for
+    /// example an embedded resource), naming it <paramref name="name"/> in errors and in <see cref="StateDict"/>. The
+    /// stream stays the caller's.
+    /// </summary>
+    /// <exception cref="ArgumentException">The stream cannot read or seek.</exception>
+    /// <exception cref="CheckpointFormatException">The stream is not a checkpoint, is truncated or damaged, or names a class outside the allow-list.</exception>
+    public static StateDict Read(Stream stream, string name)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (!stream.CanRead || !stream.CanSeek)
+        {
+            throw new ArgumentException($"{name}: a checkpoint is read from a readable, seekable stream", nameof(stream));
+        }
+
+        TorchRuntime.Initialize();
+        stream.Position = 0;
+        return ReadChecked(stream, name);
+    }
+
+    private static StateDict ReadChecked(Stream stream, string path)
+    {
         try
         {
-            return ReadFile(path);
+            return ReadStream(stream, path);
         }
         catch (OverflowException e)
         {
@@ -50,9 +77,8 @@ public static class PyTorchCheckpoint
         }
     }
 
-    private static StateDict ReadFile(string path)
+    private static StateDict ReadStream(Stream stream, string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         Span<byte> head = stackalloc byte[4];
         var headLength = stream.ReadAtLeast(head, 4, throwOnEndOfStream: false);
         stream.Position = 0;
@@ -105,7 +131,7 @@ public static class PyTorchCheckpoint
     /// Writes a Python object in the zip format, as <c>torch.save(obj, path)</c> would, for objects that are not a plain
     /// state dict: an optimizer's <c>state_dict()</c>, or a checkpoint with metadata. <paramref name="root"/> is a tree of
     /// <see cref="PythonDict"/>, <see cref="PythonTuple"/>, lists, strings, integers, doubles, booleans, nulls and tensors
-    /// (the caller's), all of which <c>torch.load(path, weights_only=True)</c> accepts. <see cref="Read"/> reads back its
+    /// (the caller's), all of which <c>torch.load(path, weights_only=True)</c> accepts. <see cref="Read(string)"/> reads back its
     /// tensors with dotted names (<c>state.0.exp_avg</c>).
     /// </summary>
     /// <exception cref="ArgumentException">A value with no pickled form here, or nesting deeper than 32.</exception>
@@ -139,7 +165,7 @@ public static class PyTorchCheckpoint
         }
     }
 
-    private static StateDict ReadZip(FileStream stream, string path)
+    private static StateDict ReadZip(Stream stream, string path)
     {
         using var scope = torch.NewDisposeScope();
         ZipArchive archive;
@@ -228,7 +254,7 @@ public static class PyTorchCheckpoint
         return bytes;
     }
 
-    private static StateDict ReadLegacy(FileStream stream, string path)
+    private static StateDict ReadLegacy(Stream stream, string path)
     {
         using var scope = torch.NewDisposeScope();
         var magic = PickleMachine.Load(stream, path);

@@ -99,6 +99,37 @@ public sealed class LegacyCheckpointTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(FileNames))]
+    public void A_seekable_stream_reads_as_the_file_does_and_names_the_source(string fileName)
+    {
+        var path = TestFiles.MtcnnModel(fileName);
+        using var fromFile = PyTorchCheckpoint.Read(path);
+        using var memory = new MemoryStream(File.ReadAllBytes(path), writable: false);
+        memory.Position = 100;
+
+        using var fromStream = PyTorchCheckpoint.Read(memory, $"embedded {fileName}");
+
+        Assert.Equal($"embedded {fileName}", fromStream.Source);
+        Assert.Equal(fromFile.Keys, fromStream.Keys);
+        foreach (var key in fromFile.Keys)
+        {
+            TensorAssert.Identical(fromFile[key], fromStream[key], key);
+        }
+    }
+
+    [Fact]
+    public void A_stream_is_refused_when_it_cannot_seek_and_named_when_it_is_truncated()
+    {
+        var bytes = File.ReadAllBytes(TestFiles.MtcnnModel("pnet.pt"));
+        using var forwardOnly = new ForwardOnlyStream(bytes);
+        Assert.Throws<ArgumentException>(() => PyTorchCheckpoint.Read(forwardOnly, "pipe"));
+
+        using var truncated = new MemoryStream(bytes[..1000], writable: false);
+        var error = Assert.Throws<CheckpointFormatException>(() => PyTorchCheckpoint.Read(truncated, "embedded pnet.pt"));
+        Assert.StartsWith("embedded pnet.pt: ", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Storage_offset_and_stride_select_the_elements_of_a_view()
     {
@@ -196,4 +227,10 @@ public sealed class LegacyCheckpointTests
         Assert.Equal(path, error.FilePath);
         Assert.Contains(length == 0 ? "the file is empty" : "truncated", error.Message, StringComparison.Ordinal);
     }
+}
+
+/// <summary>A readable stream that cannot seek, like a pipe.</summary>
+internal sealed class ForwardOnlyStream(byte[] bytes) : MemoryStream(bytes, writable: false)
+{
+    public override bool CanSeek => false;
 }

@@ -1,16 +1,16 @@
 namespace FaceCluster.Torch.Tests.Checkpoints;
 
-/// <summary>Where the shared model files are, and scratch directories that clean up after themselves.</summary>
+/// <summary>Where the test's model files are, and scratch directories that clean up after themselves.</summary>
 internal static class TestFiles
 {
     /// <summary>The repository root: the first folder above the test binaries holding FaceCluster.sln.</summary>
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
-    /// <summary>facenet-pytorch's MTCNN weights, shared beside the repository and never copied into it.</summary>
+    /// <summary>facenet-pytorch's MTCNN weights (legacy serialisation) in the checkout: the source of FaceCluster.Vision's embedded copy.</summary>
     public static string MtcnnModel(string fileName)
     {
-        var path = Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "models", "mtcnn", fileName));
-        Assert.True(File.Exists(path), $"{path} is missing: the MTCNN weights are expected in ../shared/models/mtcnn beside the repository");
+        var path = Path.Combine(RepositoryRoot, "src", "FaceCluster.Vision", "Weights", fileName);
+        Assert.True(File.Exists(path), $"{path} is missing: the MTCNN weights belong in src/FaceCluster.Vision/Weights of the checkout");
         return path;
     }
 

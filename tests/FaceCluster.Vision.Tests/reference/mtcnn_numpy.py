@@ -1,6 +1,6 @@
 """Independent NumPy implementation of facenet-pytorch's MTCNN (models/mtcnn.py, models/utils/detect_face.py),
 used to compute the reference values hard-coded in FaceCluster.Vision.Tests (NetworkReferenceTests). Needs numpy:
-    /usr/bin/python3 mtcnn_numpy.py ../../../../shared/models/mtcnn
+    /usr/bin/python3 mtcnn_numpy.py ../../../src/FaceCluster.Vision/Weights
 Networks run in float64 on float32 weights; box arithmetic is float32 as in facenet-pytorch."""
 import math, sys, numpy as np
 from legacy_pt import load

@@ -1,12 +1,12 @@
-"""Reference detections for DetectionTests: /usr/bin/python3 ref_detect.py ../../../../shared (numpy and Pillow)."""
+"""Reference detections for DetectionTests: /usr/bin/python3 ref_detect.py ../../.. (the checkout's root; numpy and Pillow)."""
 import sys
 import numpy as np
 from PIL import Image
 from legacy_pt import load
 from mtcnn_numpy import detect
-shared = sys.argv[1]
-nets = [load(f'{shared}/models/mtcnn/{n}.pt') for n in ('pnet', 'rnet', 'onet')]
-for path in [f'{shared}/images/astronaut.png', f'{shared}/images/multiface.jpg']:
+root = sys.argv[1]
+nets = [load(f'{root}/src/FaceCluster.Vision/Weights/{n}.pt') for n in ('pnet', 'rnet', 'onet')]
+for path in [f'{root}/tests/data/images/astronaut.png', f'{root}/tests/data/images/multiface.jpg']:
     a = np.asarray(Image.open(path).convert('RGB'))
     boxes, points = detect(a, nets)
     print(path)

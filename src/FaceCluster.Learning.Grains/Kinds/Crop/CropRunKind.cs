@@ -52,13 +52,6 @@ public sealed class CropRunKind : IRunKind, IDisposable
     /// <inheritdoc />
     public string Name => KindName;
 
-    /// <summary>The MTCNN weights folder: the option, else <c>FACECLUSTER_MTCNN_MODELS</c>, else the shared models beside the app.</summary>
-    /// <exception cref="InvalidInputException">None is configured and none is found.</exception>
-    public string ModelsDirectory => _options.MtcnnModels is { Length: > 0 } configured
-        ? configured
-        : MtcnnModels.FindDefaultDirectory() ?? throw new InvalidInputException(
-            $"MTCNN weights not found on this silo: set FaceCluster:MtcnnModels or {MtcnnModels.DirectoryVariable} to the folder of pnet.pt, rnet.pt and onet.pt");
-
     /// <inheritdoc />
     public IReadOnlyList<string> Validate(RunRequest request, string dataRoot)
     {
@@ -322,8 +315,9 @@ public sealed class CropRunKind : IRunKind, IDisposable
 
         try
         {
-            return Mtcnn.Load(
-                ModelsDirectory,
+            // The option's folder, else FACECLUSTER_MTCNN_MODELS's, else the weights built into FaceCluster.Vision.
+            return Mtcnn.LoadDefault(
+                _options.MtcnnModels,
                 new MtcnnOptions
                 {
                     MinFaceSize = settings.MinFaceSize,
@@ -332,7 +326,7 @@ public sealed class CropRunKind : IRunKind, IDisposable
                     Device = settings.Device,
                 });
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or Torch.Checkpoints.CheckpointFormatException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or Torch.Checkpoints.CheckpointFormatException or InvalidDataException)
         {
             throw new InvalidInputException($"MTCNN weights: {e.Message}");
         }
