@@ -58,8 +58,10 @@ public sealed class NetworkShapeTests
         onet.eval();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var (rReg, rProb) = rnet.call(randn(5, 3, 24, 24));
-        var (oReg, oMarks, oProb) = onet.call(randn(5, 3, 48, 48));
+        // Channels-last input, as Mtcnn gives them: oneDNN's NCHW convolution with RNet's 28 channels returns NaN
+        // now and then for batches above one on these machines (about 1 call in 100 here; docs/vision.md).
+        var (rReg, rProb) = rnet.call(randn(5, 24, 24, 3).permute(0, 3, 1, 2));
+        var (oReg, oMarks, oProb) = onet.call(randn(5, 48, 48, 3).permute(0, 3, 1, 2));
 
         Assert.Equal([5, 4], rReg.shape);
         Assert.Equal([5, 2], rProb.shape);
