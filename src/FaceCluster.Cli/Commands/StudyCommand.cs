@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FaceCluster.Cli.Progress;
-using FaceCluster.Outputs;
+using FaceCluster.Grains;
 using FaceCluster.Studies;
 using FaceCluster.Tables;
 
@@ -154,7 +154,7 @@ internal static class StudyCommand
         var aggregateSeconds = watch.Elapsed.TotalSeconds;
         watch.Restart();
         await aggregation.WriteAsync(output.StagingPath, cancellationToken).ConfigureAwait(false);
-        var summary = Summary(validation, aggregation, validateSeconds, aggregateSeconds, watch.Elapsed.TotalSeconds, total.Elapsed.TotalSeconds);
+        var summary = StudyAggregateRunKind.Summary(validation, aggregation, validateSeconds, aggregateSeconds, watch.Elapsed.TotalSeconds, total.Elapsed.TotalSeconds);
         await AtomicFile.WriteJsonAsync(output.GetPath("summary.json"), summary, cancellationToken).ConfigureAwait(false);
         await output.CommitAsync(cancellationToken).ConfigureAwait(false);
 
@@ -174,49 +174,6 @@ internal static class StudyCommand
 
         await context.Output.WriteLineAsync($"Results in {output.TargetPath}").ConfigureAwait(false);
         return ExitCodes.Success;
-    }
-
-    private static JsonObject Summary(
-        StudyValidationResult validation, StudyAggregation aggregation, double validateSeconds, double aggregateSeconds, double writeSeconds, double totalSeconds)
-    {
-        var s = validation.Statistics;
-        var manifest = aggregation.Manifest;
-        return new JsonObject
-        {
-            ["study"] = manifest.Name,
-            ["folder"] = validation.Folder.Path,
-            ["inputs"] = new JsonObject
-            {
-                ["manifest"] = validation.Folder.ManifestPath,
-                ["images"] = validation.Folder.ImagesPath,
-                ["ratings"] = validation.Folder.RatingsPath,
-            },
-            ["countries"] = new JsonArray([.. manifest.Countries.Select(c => (JsonNode?)c)]),
-            ["concepts"] = manifest.Concepts.Count,
-            ["attributes"] = aggregation.Attributes.Count,
-            ["seeds"] = aggregation.SeedIds.Count,
-            ["seeds_in_study"] = s.Seeds,
-            ["dropped_seeds"] = new JsonArray([.. aggregation.DroppedSeeds.Select(d => (JsonNode?)d)]),
-            ["mimics"] = s.Mimics,
-            ["images"] = s.Images,
-            ["image_files_checked"] = s.ImageFilesChecked,
-            ["rating_rows"] = s.RatingRows,
-            ["events"] = s.Events,
-            ["self_report_events"] = s.SelfReportEvents,
-            ["perceiver_events"] = s.PerceiverEvents,
-            ["ignored_seed_image_events"] = s.SeedImageEvents,
-            ["warnings"] = validation.WarningCount,
-            ["country_of_a_rating"] = "the rating event's country column (the rater's; for self_report also the mimic maker's)",
-            ["targets_scaling"] = "min-max per column over the seeds kept; a constant column scales to 0",
-            ["timings"] = new JsonObject
-            {
-                ["validate_seconds"] = validateSeconds,
-                ["aggregate_seconds"] = aggregateSeconds,
-                ["write_seconds"] = writeSeconds,
-                ["total_seconds"] = totalSeconds,
-            },
-            ["versions"] = SummaryJson.Versions(),
-        };
     }
 
     /// <summary>The text report of <c>study validate</c>: problems, counts of those not shown, a summary.</summary>

@@ -9,6 +9,28 @@ public static class KindChecks
     /// <summary>Adds a problem unless <paramref name="path"/> names a folder under the data root.</summary>
     public static void InputFolder(List<string> errors, string dataRoot, string field, string? path) => Input(errors, dataRoot, field, path, Directory.Exists, "folder");
 
+    /// <summary>Adds a problem unless <paramref name="path"/> names a study folder (one with <c>study.json</c>) under the data root.</summary>
+    public static void StudyFolder(List<string> errors, string dataRoot, string field, string? path) =>
+        Input(errors, dataRoot, field, path, folder => File.Exists(Path.Combine(folder, Studies.StudyManifest.FileName)), $"study folder (with {Studies.StudyManifest.FileName})");
+
+    /// <summary>Adds a problem when the output folder of <paramref name="request"/> exists already (or leaves the data root).</summary>
+    public static void NewOutput(List<string> errors, string dataRoot, RunRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        ArgumentNullException.ThrowIfNull(request);
+        try
+        {
+            if (Directory.Exists(DataRootPaths.Resolve(dataRoot, request.OutputPath, allowRoot: true)))
+            {
+                errors.Add($"the output folder '{request.OutputPath}' already exists");
+            }
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add($"the output folder: {e.Message}");
+        }
+    }
+
     /// <summary>Adds a problem unless <paramref name="path"/> stays under the data root (it need not exist).</summary>
     public static void OutputPath(List<string> errors, string dataRoot, string field, string? path) => Input(errors, dataRoot, field, path, _ => true, "path");
 

@@ -32,6 +32,22 @@ public static class RunParameters
         }
     }
 
+    /// <summary>
+    /// Every problem with <paramref name="request"/>'s parameters: the JSON that does not read as <typeparamref name="T"/>,
+    /// else what <see cref="IRunParameters.Validate"/> finds.
+    /// </summary>
+    public static List<string> Validate<T>(RunRequest request, string dataRoot)
+        where T : class, IRunParameters
+    {
+        var errors = Check<T>(request, out var parameters).ToList();
+        if (parameters is not null)
+        {
+            errors.AddRange(parameters.Validate(dataRoot));
+        }
+
+        return errors;
+    }
+
     /// <summary>The problems of reading <paramref name="request"/>'s parameters, or none.</summary>
     public static IReadOnlyList<string> Check<T>(RunRequest request, out T? parameters)
         where T : class

@@ -1,7 +1,7 @@
 namespace FaceCluster.Grains;
 
 /// <summary>The parameters of a <c>gppca</c> run.</summary>
-public sealed record GppcaParameters
+public sealed record GppcaParameters : IRunParameters
 {
     /// <summary>The judgments table (<c>seed_id</c>, then <c>{country}:{concept}</c> for every country and concept), relative to the data root.</summary>
     public string Judgments { get; init; } = string.Empty;

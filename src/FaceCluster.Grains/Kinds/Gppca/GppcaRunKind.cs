@@ -24,16 +24,8 @@ public sealed class GppcaRunKind(InputCache cache) : IRunKind
     /// <inheritdoc />
     public IReadOnlyList<string> Validate(RunRequest request, string dataRoot)
     {
-        var errors = RunParameters.Check<GppcaParameters>(request, out var parameters).ToList();
-        if (parameters is not null)
-        {
-            errors.AddRange(parameters.Validate(dataRoot));
-            if (Directory.Exists(DataRootPaths.Resolve(dataRoot, request.OutputPath, allowRoot: true)))
-            {
-                errors.Add($"the output folder '{request.OutputPath}' already exists");
-            }
-        }
-
+        var errors = RunParameters.Validate<GppcaParameters>(request, dataRoot);
+        KindChecks.NewOutput(errors, dataRoot, request);
         return errors;
     }
 

@@ -6,7 +6,7 @@ namespace FaceCluster.Grains;
 /// The parameters of a <c>ppca</c> run. Settings left out take <see cref="PpcaOptions"/>' defaults (the paper's), so
 /// each has one default and one check, whichever way the run was submitted.
 /// </summary>
-public sealed record PpcaParameters
+public sealed record PpcaParameters : IRunParameters
 {
     /// <summary>The DNN outputs table (wide: <c>seed_id</c>, then one column per attribute), relative to the data root.</summary>
     public string X { get; init; } = string.Empty;

@@ -47,25 +47,8 @@ public sealed class PpcaRunKind(InputCache cache) : IRunKind
     /// <inheritdoc />
     public IReadOnlyList<string> Validate(RunRequest request, string dataRoot)
     {
-        var errors = RunParameters.Check<PpcaParameters>(request, out var parameters).ToList();
-        if (parameters is null)
-        {
-            return errors;
-        }
-
-        errors.AddRange(parameters.Validate(dataRoot));
-        try
-        {
-            if (Directory.Exists(DataRootPaths.Resolve(dataRoot, request.OutputPath)))
-            {
-                errors.Add($"the output folder '{request.OutputPath}' already exists");
-            }
-        }
-        catch (ArgumentException e)
-        {
-            errors.Add($"the output folder: {e.Message}");
-        }
-
+        var errors = RunParameters.Validate<PpcaParameters>(request, dataRoot);
+        KindChecks.NewOutput(errors, dataRoot, request);
         return errors;
     }
 

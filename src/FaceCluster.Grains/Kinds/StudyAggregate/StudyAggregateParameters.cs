@@ -1,7 +1,7 @@
 namespace FaceCluster.Grains;
 
 /// <summary>The parameters of an <c>aggregate</c> run: which study, and how strictly to check it.</summary>
-public sealed record StudyAggregateParameters
+public sealed record StudyAggregateParameters : IRunParameters
 {
     /// <summary>The study folder, relative to the data root.</summary>
     public string Study { get; init; } = string.Empty;

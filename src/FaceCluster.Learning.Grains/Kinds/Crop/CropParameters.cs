@@ -1,10 +1,12 @@
+using FaceCluster.Grains;
+
 namespace FaceCluster.Learning.Grains;
 
 /// <summary>
 /// The parameters of a <c>crop</c> run: the study and how to crop (MTCNN as facenet-pytorch). Units of the run are rows
 /// of the study's images table; a range is one shard of <see cref="ShardSize"/> images.
 /// </summary>
-public sealed record CropParameters
+public sealed record CropParameters : IRunParameters
 {
     /// <summary>The study folder, relative to the data root.</summary>
     public string Study { get; init; } = string.Empty;
@@ -54,7 +56,15 @@ public sealed record CropParameters
     /// <summary><c>auto</c>, <c>cpu</c> or <c>cuda</c>.</summary>
     public string Device { get; init; } = "cpu";
 
-    /// <summary>Every problem with the crop settings, each a sentence naming the setting; empty when valid.</summary>
+    /// <inheritdoc />
+    public IReadOnlyList<string> Validate(string dataRoot)
+    {
+        var errors = Validate().ToList();
+        KindChecks.StudyFolder(errors, dataRoot, "study", Study);
+        return errors;
+    }
+
+    /// <summary>Every problem with the crop settings (not the study), each a sentence naming the setting; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();

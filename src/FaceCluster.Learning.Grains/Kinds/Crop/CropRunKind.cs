@@ -53,23 +53,8 @@ public sealed class CropRunKind : IRunKind, IDisposable
     public string Name => KindName;
 
     /// <inheritdoc />
-    public IReadOnlyList<string> Validate(RunRequest request, string dataRoot)
-    {
-        var errors = RunParameters.Check<CropParameters>(request, out var parameters).ToList();
-        if (parameters is null)
-        {
-            return errors;
-        }
-
-        errors.AddRange(parameters.Validate());
-        KindChecks.InputFolder(errors, dataRoot, "study", parameters.Study);
-        if (errors.Count == 0 && !File.Exists(Path.Combine(DataRootPaths.Resolve(dataRoot, parameters.Study), StudyManifest.FileName)))
-        {
-            errors.Add($"study: the folder '{parameters.Study}' has no {StudyManifest.FileName}");
-        }
-
-        return errors;
-    }
+    public IReadOnlyList<string> Validate(RunRequest request, string dataRoot) =>
+        RunParameters.Validate<CropParameters>(request, dataRoot);
 
     /// <inheritdoc />
     public async Task<StagePlan?> NextStageAsync(RunPlanning planning, CancellationToken cancellationToken)

@@ -9,7 +9,7 @@ namespace FaceCluster.Learning.Grains;
 /// the pipeline's own (<c>derived/</c>, <c>crops/</c>, <c>model/</c>, <c>predictions/</c>, <c>ppca/</c>, <c>gppca/</c>
 /// under its output folder), so the stages' path fields are left empty here and filled in by the pipeline.
 /// </summary>
-public sealed record PipelineParameters
+public sealed record PipelineParameters : IRunParameters
 {
     /// <summary>The study folder, relative to the data root.</summary>
     public string Study { get; init; } = string.Empty;
@@ -42,7 +42,7 @@ public sealed record PipelineParameters
     public IReadOnlyList<string> Validate(string dataRoot)
     {
         var errors = new List<string>();
-        KindChecks.InputFolder(errors, dataRoot, "study", Study);
+        KindChecks.StudyFolder(errors, dataRoot, "study", Study);
         if (Crop is null || Training is null || Prediction is null || Ppca is null)
         {
             errors.Add("crop, training, prediction and ppca must be objects when given");

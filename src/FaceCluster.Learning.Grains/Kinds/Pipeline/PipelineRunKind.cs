@@ -39,20 +39,8 @@ public sealed class PipelineRunKind : IRunKind
     public string Name => KindName;
 
     /// <inheritdoc />
-    public IReadOnlyList<string> Validate(RunRequest request, string dataRoot)
-    {
-        var errors = RunParameters.Check<PipelineParameters>(request, out var parameters).ToList();
-        if (parameters is not null)
-        {
-            errors.AddRange(parameters.Validate(dataRoot));
-            if (errors.Count == 0 && !File.Exists(Path.Combine(DataRootPaths.Resolve(dataRoot, parameters.Study), StudyManifest.FileName)))
-            {
-                errors.Add($"study: the folder '{parameters.Study}' has no {StudyManifest.FileName}");
-            }
-        }
-
-        return errors;
-    }
+    public IReadOnlyList<string> Validate(RunRequest request, string dataRoot) =>
+        RunParameters.Validate<PipelineParameters>(request, dataRoot);
 
     /// <inheritdoc />
     public string ShardOf(RunFiles files, RunRequest request, string stage, int first, int count) =>

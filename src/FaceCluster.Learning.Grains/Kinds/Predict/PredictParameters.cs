@@ -4,7 +4,7 @@ using FaceCluster.Learning.Prediction;
 namespace FaceCluster.Learning.Grains;
 
 /// <summary>The parameters of a <c>predict</c> run: a model folder and a crop folder, relative to the data root, and how to predict.</summary>
-public sealed record PredictParameters
+public sealed record PredictParameters : IRunParameters
 {
     /// <summary>The model folder.</summary>
     public string Model { get; init; } = string.Empty;

@@ -4,7 +4,7 @@ using FaceCluster.Learning.Training;
 namespace FaceCluster.Learning.Grains;
 
 /// <summary>The parameters of a <c>train</c> run: the inputs, relative to the data root, and the training options.</summary>
-public sealed record TrainParameters
+public sealed record TrainParameters : IRunParameters
 {
     /// <summary>The study folder (its images table says which seed each mimic imitates).</summary>
     public string Study { get; init; } = string.Empty;

@@ -27,16 +27,8 @@ public sealed class TrainRunKind : IRunKind
     public string Name => KindName;
 
     /// <inheritdoc />
-    public IReadOnlyList<string> Validate(RunRequest request, string dataRoot)
-    {
-        var errors = RunParameters.Check<TrainParameters>(request, out var parameters).ToList();
-        if (parameters is not null)
-        {
-            errors.AddRange(parameters.Validate(dataRoot));
-        }
-
-        return errors;
-    }
+    public IReadOnlyList<string> Validate(RunRequest request, string dataRoot) =>
+        RunParameters.Validate<TrainParameters>(request, dataRoot);
 
     /// <inheritdoc />
     public Task<StagePlan?> NextStageAsync(RunPlanning planning, CancellationToken cancellationToken)
