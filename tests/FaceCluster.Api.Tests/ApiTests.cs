@@ -309,9 +309,7 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         var outputs = Bytes(Path.Combine(fixture.DataRoot, "out", "bytes"), "*");
         var replicateShards = Bytes(Path.Combine(fixture.DataRoot, "runs", "bytes-run", "shards"), "replicates-*.parquet");
         Assert.True(outputs > 0 && replicateShards > 0);
-        // Known: the aggregate's bytes are counted twice since the run engine (see the closing note); each count is the outputs'.
-        Assert.Equal(0, written.GetValueOrDefault(PpcaStages.Aggregate) % outputs);
-        Assert.InRange(written.GetValueOrDefault(PpcaStages.Aggregate), outputs, 2 * outputs);
+        Assert.Equal(outputs, written.GetValueOrDefault(PpcaStages.Aggregate));
         Assert.Equal(replicateShards, written.GetValueOrDefault(PpcaStages.Replicates));
     }
 
