@@ -189,7 +189,7 @@ internal static class LearningCommands
         var headBatch = new Option<int>("--batch-size") { Description = "Faces per training step of the head on cached features.", DefaultValueFactory = _ => 256, HelpName = "N" };
         var steps = new Option<int>("--steps") { Description = "Training steps timed.", DefaultValueFactory = _ => 10, HelpName = "N" };
         var stagingFaces = new Option<int>("--staging-faces") { Description = "Generated crops staged into a trunk-feature cache, timed against the bare trunk on the same crops (0 skips it).", DefaultValueFactory = _ => 256, HelpName = "N" };
-        var stagingRounds = new Option<int>("--staging-rounds") { Description = "Rounds of that comparison (each: bare trunk, then staging).", DefaultValueFactory = _ => 2, HelpName = "N" };
+        var stagingRounds = new Option<int>("--staging-rounds") { Description = "Rounds of that comparison (each: bare trunk and staging, in turn first).", DefaultValueFactory = _ => 2, HelpName = "N" };
         var threads = ThreadsOption();
         var command = new Command("train", "Faces per second through the frozen trunk, through a training step of block8 and the head on cached features, and staging the cache against the bare trunk.")
         {
