@@ -105,9 +105,10 @@ public sealed record StagedSamples(string[] ImageIds, string[] SeedIds, IReadOnl
 
 /// <summary>
 /// Stages the training mimics into a <see cref="RowFile"/> in the work folder, one row per mimic in crop order: the
-/// frozen trunk's output (<c>1792 x 3 x 3</c> values) when caching, else the crop's pixels. Resumable: the sidecar
-/// <c>.json</c> records a fingerprint of the inputs and how many rows are done; a rerun with the same fingerprint
-/// continues after them, any other rebuilds.
+/// frozen trunk's output (<c>1792 x 3 x 3</c> values) when caching, else the crop's pixels, through
+/// <see cref="StagingPipeline"/> (reading, the trunk and writing overlap). Resumable: the sidecar <c>.json</c> records a
+/// fingerprint of the inputs and how many rows are done (only rows already in the file, at least every
+/// <c>saveEveryRows</c>); a rerun with the same fingerprint continues after them, any other rebuilds.
 /// </summary>
 internal static class SampleStaging
 {
@@ -136,7 +137,8 @@ internal static class SampleStaging
         int trunkBatch,
         string trunkIdentity,
         Action<long, long>? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        int saveEveryRows = 4096)
     {
         Directory.CreateDirectory(workFolder);
         var kind = model is null ? PixelsKind : FeaturesKind;
@@ -164,74 +166,33 @@ internal static class SampleStaging
             rowsDone = 0;
         }
 
-        var imageIds = new List<string>();
-        var seedIds = new List<string>();
-        var skipped = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        var total = crops.Manifest.ImageCount;
-        long seen = 0;
+        StagingPipeline.Outcome outcome;
         using (var rows = RowFile.OpenForAppend(dataPath, rowValues, element, rowsDone))
         {
             rowsDone = rows.Rows;
             await WriteInfoAsync(infoPath, new CacheInfo(CacheFormat, kind, element, rowValues, fingerprint, rowsDone, false, null), cancellationToken).ConfigureAwait(false);
-            var pending = new List<byte[]>(trunkBatch);
-            var lastSaved = rowsDone;
-            await foreach (var record in crops.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            outcome = await StagingPipeline.RunAsync(
+                crops,
+                targets,
+                rows,
+                model,
+                device,
+                element,
+                normalization,
+                trunkBatch,
+                rowsDone,
+                saveEveryRows,
+                (written, token) => WriteInfoAsync(infoPath, new CacheInfo(CacheFormat, kind, element, rowValues, fingerprint, written, false, null), token),
+                progress,
+                cancellationToken).ConfigureAwait(false);
+            progress?.Invoke(crops.Manifest.ImageCount, crops.Manifest.ImageCount);
+            if (rows.Rows != outcome.ImageIds.Count)
             {
-                seen++;
-                if (record.Kind != "mimic")
-                {
-                    continue;
-                }
-
-                if (!CropStatus.HasCrop(record.Status) || record.Pixels is null)
-                {
-                    Count(skipped, $"no crop ({record.Status})");
-                    continue;
-                }
-
-                if (targets.Row(record.SeedId) is null)
-                {
-                    Count(skipped, "seed not in targets");
-                    continue;
-                }
-
-                if (record.Pixels.Length != FaceBytes)
-                {
-                    throw new InvalidInputException(
-                        $"{crops.Folder}: image {record.ImageId}: the crop has {record.Pixels.Length} bytes, expected 160 x 160 x 3 = {FaceBytes}.");
-                }
-
-                var index = imageIds.Count;
-                imageIds.Add(record.ImageId);
-                seedIds.Add(record.SeedId);
-                if (index < rowsDone)
-                {
-                    continue;
-                }
-
-                pending.Add(record.Pixels);
-                if (pending.Count == trunkBatch)
-                {
-                    Flush(pending, rows, model, device, element, normalization);
-                    if (rows.Rows - lastSaved >= 4096)
-                    {
-                        lastSaved = rows.Rows;
-                        await WriteInfoAsync(infoPath, new CacheInfo(CacheFormat, kind, element, rowValues, fingerprint, rows.Rows, false, null), cancellationToken).ConfigureAwait(false);
-                    }
-                }
-
-                progress?.Invoke(seen, total);
-            }
-
-            Flush(pending, rows, model, device, element, normalization);
-            progress?.Invoke(total, total);
-            if (rows.Rows != imageIds.Count)
-            {
-                throw new InvalidDataException($"{dataPath}: {rows.Rows} rows staged for {imageIds.Count} mimics");
+                throw new InvalidDataException($"{dataPath}: {rows.Rows} rows staged for {outcome.ImageIds.Count} mimics");
             }
         }
 
-        var staged = new StagedSamples([.. imageIds], [.. seedIds], new Dictionary<string, int>(skipped, StringComparer.Ordinal));
+        var staged = new StagedSamples([.. outcome.ImageIds], [.. outcome.SeedIds], new Dictionary<string, int>(outcome.Skipped, StringComparer.Ordinal));
         await WriteInfoAsync(infoPath, new CacheInfo(CacheFormat, kind, element, rowValues, fingerprint, staged.Count, true, staged), cancellationToken).ConfigureAwait(false);
         return (staged, RowFile.OpenRead(dataPath, rowValues, element));
     }
@@ -268,38 +229,6 @@ internal static class SampleStaging
         raw.bytes = rows.AsSpan(0, count * InceptionResnetV1.TrunkFeatures * RowFile.ElementSize(element));
         return raw.to(ScalarType.Float32, device);
     }
-
-    private static void Flush(List<byte[]> pending, RowFile rows, FaceMeaningNet? model, Device device, RowElement element, string normalization)
-    {
-        if (pending.Count == 0)
-        {
-            return;
-        }
-
-        if (model is null)
-        {
-            var bytes = new byte[pending.Count * FaceBytes];
-            for (var i = 0; i < pending.Count; i++)
-            {
-                pending[i].CopyTo(bytes, i * FaceBytes);
-            }
-
-            rows.Append(bytes);
-        }
-        else
-        {
-            using var scope = NewDisposeScope();
-            var faces = Faces(pending, normalization).to(device);
-            var features = model.Trunk(faces).contiguous();
-            var stored = (element == RowElement.Float16 ? features.to(ScalarType.Float16) : features).cpu().contiguous();
-            rows.Append(stored.bytes);
-        }
-
-        pending.Clear();
-    }
-
-    private static void Count(SortedDictionary<string, int> counts, string reason) =>
-        counts[reason] = counts.GetValueOrDefault(reason) + 1;
 
     private static string Suffix(RowElement element) => element switch
     {
