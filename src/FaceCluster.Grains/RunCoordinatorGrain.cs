@@ -40,6 +40,9 @@ public sealed partial class RunCoordinatorGrain(
     private readonly Dictionary<SiloAddress, int> _slots = [];
     private readonly Dictionary<SiloAddress, DateTimeOffset> _unresponsiveUntil = [];
     private readonly Dictionary<(string Stage, int First), RangeProgress> _progress = [];
+
+    // Silo roles come from the metadata cache, present when the silo declared a role (absent in bare test clusters).
+    private readonly ISiloMetadataCache? _metadata = services.GetService<ISiloMetadataCache>();
     private RunStatus? _child;
     private IGrainTimer? _timer;
     private RunFiles? _files;
@@ -374,13 +377,12 @@ public sealed partial class RunCoordinatorGrain(
             }
 
             var now = Now;
-            var metadata = services.GetService<ISiloMetadataCache>();
             var silos = membership.CurrentSnapshot.Members.Values
                 .Where(m => m.Status == SiloStatus.Active && !(_unresponsiveUntil.TryGetValue(m.SiloAddress, out var until) && until > now))
                 .Select(m => new SiloCapacity(
                     m.SiloAddress.ToParsableString(),
                     Capacity(m.SiloAddress),
-                    metadata?.GetSiloMetadata(m.SiloAddress).Metadata.GetValueOrDefault(SiloRoleMetadata.Key) == SiloRoleMetadata.Gpu))
+                    _metadata?.GetSiloMetadata(m.SiloAddress).Metadata.GetValueOrDefault(SiloRoleMetadata.Key) == SiloRoleMetadata.Gpu))
                 .ToList();
             var assignments = RangeScheduler.Assign(stage, silos, now);
             if (assignments.Count == 0)

@@ -136,7 +136,7 @@ internal static class EmbeddedRun
 
     /// <summary>A new run id that says its kind: <c>{kind}-{UTC time}-{random}</c>.</summary>
     public static string NewRunId(string kind) =>
-        string.Create(CultureInfo.InvariantCulture, $"{kind}-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid():N}")[..Math.Min(40, kind.Length + 33)];
+        string.Create(CultureInfo.InvariantCulture, $"{kind}-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..12]}");
 
     /// <summary>
     /// <paramref name="path"/> relative to the data root: as it is when it lies under it, else (embedded cluster only) through
