@@ -156,7 +156,7 @@ public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecy
         using var cancelled = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         var token = cancelled.Token;
         RunFiles? files = null;
-        using var watcher = new Timer(_ => { if (files?.IsCancelled == true) { cancelled.Cancel(); } }, null, CancelCheck, CancelCheck);
+        using var watcher = new Timer(_ => CancelIfRunCancelled(files, cancelled), null, CancelCheck, CancelCheck);
         try
         {
             files = new RunFiles(_options.DataRoot, range.RunId);
@@ -203,6 +203,22 @@ public sealed partial class SiloWorkExecutor : ILifecycleParticipant<ISiloLifecy
                 await Finish(range, watch, RangeOutcome.Computed, null).ConfigureAwait(false);
             },
             CancellationToken.None);
+    }
+
+    /// <summary>The range watcher's tick: a cancelled run stops its range at the next check of its token.</summary>
+    private static void CancelIfRunCancelled(RunFiles? files, CancellationTokenSource range)
+    {
+        try
+        {
+            if (files?.IsCancelled == true)
+            {
+                range.Cancel();
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // A tick that raced the end of the range: nothing is left to stop.
+        }
     }
 
     private RangeOutcome Classify(WorkRange range, Exception exception, out string? reason)
