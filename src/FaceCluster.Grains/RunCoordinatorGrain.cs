@@ -263,7 +263,15 @@ public sealed partial class RunCoordinatorGrain(
             return [$"the output folder: {e.Message}"];
         }
 
-        return [.. kind.Validate(request, _options.DataRoot)];
+        try
+        {
+            return [.. kind.Validate(request, _options.DataRoot)];
+        }
+        catch (InvalidInputException e)
+        {
+            // A kind may read its parameters strictly while validating; the refusal names the field either way.
+            return [e.Message];
+        }
     }
 
     private void StartTimer()

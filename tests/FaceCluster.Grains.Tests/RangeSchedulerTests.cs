@@ -51,7 +51,7 @@ public sealed class RangeSchedulerTests
     {
         var scheduler = new RangeScheduler(3, TimeSpan.FromMinutes(1));
         var stage = Stage(4);
-        RangeScheduler.Assign(stage, [new("alive", 10, false), new("dead", 1, false)], T0);
+        RangeScheduler.Assign(stage, [new("alive", 3, false), new("dead", 1, false)], T0);
         var onDead = stage.Ranges.Single(r => r.Silo == "dead");
         var written = stage.Ranges.First(r => r.Silo == "alive");
         var review = scheduler.Review(stage, r => r == written, silo => silo == "alive", T0 + TimeSpan.FromMinutes(2));
