@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using FaceCluster.Learning.Grains;
+using FaceCluster.Studies.Crops;
 using FaceCluster.Synthetic;
 using FaceCluster.Tables;
 
@@ -79,6 +81,63 @@ public sealed class PipelineCommandTests : IDisposable
         Assert.NotEqual(record.Stages[0].Fingerprint, changed.Stages[0].Fingerprint);
         Assert.True(File.Exists(Path.Combine(run, "model", "model.pt")));
         Assert.NotEmpty(model);
+    }
+
+    [Fact]
+    public async Task A_run_whose_client_was_killed_is_resumed_by_the_next_run_without_redoing_its_crop_shards()
+    {
+        var study = Path.Combine(_root, "study");
+        await SyntheticStudyGenerator.GenerateAsync(
+            SyntheticStudy.Create(new SyntheticStudyOptions { Seeds = 12, MimicsPerSeed = 4, Countries = ["CN", "US"], Concepts = 6, Dimensions = 3, Universal = 2, Seed = 4, Threads = 2 }),
+            study,
+            overwrite: false,
+            cancellationToken: Ct);
+        var run = Path.Combine(_root, "run");
+        string[] arguments = [.. Run(study, run), "--shard-size", "4"];
+        arguments[Array.IndexOf(arguments, "--workers") + 1] = "1";
+        var shards = Path.Combine(run, "crops", CropSet.ShardFolderName);
+
+        var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "facecluster.dll"), .. arguments])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using (var process = Process.Start(info)!)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+            while (!(Directory.Exists(shards) && Directory.EnumerateFiles(shards, "crops-*.parquet").Any()))
+            {
+                if (process.HasExited)
+                {
+                    Assert.Fail("the run ended before its first crop shard: " + await process.StandardError.ReadToEndAsync(Ct));
+                }
+
+                Assert.True(DateTime.UtcNow < deadline, "no crop shard within 3 minutes");
+                await Task.Delay(20, Ct);
+            }
+
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(Ct);
+        }
+
+        var killed = PipelineRecord.TryRead(Path.Combine(run, PipelineRecord.FileName))!;
+        Assert.Equal("running", killed.State);
+        var interrupted = CropSet.Open(Path.Combine(run, "crops"));
+        Assert.False(interrupted.IsComplete, "the crops finished before the client was killed; the test needs more shards");
+        var before = interrupted.Shards.ToDictionary(s => s.Path, s => File.GetLastWriteTimeUtc(s.Path));
+
+        var rerun = await CliRun.Of(arguments);
+        Assert.True(rerun.ExitCode == 0, rerun.Error);
+        Assert.Contains($"resuming run {killed.RunId}", rerun.Error, StringComparison.Ordinal);
+        var record = PipelineRecord.TryRead(Path.Combine(run, PipelineRecord.FileName))!;
+        Assert.Equal((killed.RunId, "completed"), (record.RunId, record.State));
+        Assert.All(record.Stages, s => Assert.Equal("completed", s.Outcome));
+        foreach (var (path, written) in before)
+        {
+            Assert.Equal(written, File.GetLastWriteTimeUtc(path));
+        }
+
+        Assert.True(CropSet.Open(Path.Combine(run, "crops")).IsComplete);
     }
 
     [Fact]

@@ -25,6 +25,7 @@ internal static class PipelineCommand
         var backbone = new Option<string?>("--backbone-weights") { Description = "facenet-pytorch's VGGFace2 InceptionResnetV1 checkpoint for the trunk (without it, a seeded random trunk).", HelpName = "PATH" };
         var epochs = new Option<int?>("--epochs") { Description = "Training epochs [default: 2, the paper's].", HelpName = "N" };
         var batch = new Option<int?>("--batch-size") { Description = "Training batch [default: 1024].", HelpName = "N" };
+        var shardSize = new Option<int?>("--shard-size") { Description = "Images per crop shard [default: 256].", HelpName = "N" };
         var dropIncomplete = new Option<bool>("--drop-incomplete") { Description = "Leave out seeds lacking self_report events in some country." };
         var workers = new Option<int>("--workers") { Description = "Worker slots of the embedded silo (0: one per core).", DefaultValueFactory = _ => 0, HelpName = "N" };
         var dataRoot = new Option<string?>("--data-root") { Description = "With --cluster: the data root the silos share (STUDY and RUN must lie under it).", HelpName = "DIR" };
@@ -32,7 +33,7 @@ internal static class PipelineCommand
         var settings = new PpcaSettingsOptions();
         var command = new Command("run", "Run the whole analysis on a study: validate and aggregate, crop, train, predict the seeds, PPCA, G-PPCA.")
         {
-            study, output, backbone, epochs, batch, dropIncomplete, workers, dataRoot, cluster,
+            study, output, backbone, epochs, batch, shardSize, dropIncomplete, workers, dataRoot, cluster,
         };
         settings.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
@@ -48,6 +49,10 @@ internal static class PipelineCommand
                 BackboneWeights = parse.GetValue(backbone) is { } weights ? Path.GetFullPath(weights) : null,
             };
             var parameters = Parameters(ppca, training) with { DropIncomplete = parse.GetValue(dropIncomplete) };
+            if (parse.GetValue(shardSize) is { } size)
+            {
+                parameters = parameters with { Crop = parameters.Crop with { ShardSize = size } };
+            }
             return RunAsync(
                 context,
                 parse.GetRequiredValue(study),
