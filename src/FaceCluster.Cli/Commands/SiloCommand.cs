@@ -1,19 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net;
-using FaceCluster.Api;
 using FaceCluster.Grains;
 using FaceCluster.Hosting;
-using FaceCluster.Tables;
 using FaceCluster.Torch;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
-using Orleans.Dashboard;
 
 namespace FaceCluster.Cli.Commands;
 
@@ -79,152 +69,7 @@ internal static class SiloCommand
 
     private static async Task<int> RunAsync(CliContext context, Dictionary<string, string?> overrides, CancellationToken cancellationToken)
     {
-        // With an API port the silo also serves the HTTP API (ASP.NET Core in the same host and process).
-        var preview = new ConfigurationBuilder().AddEnvironmentVariables().AddInMemoryCollection(overrides).Build();
-        var servesApi = int.TryParse(preview[$"{Section}:ApiPort"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var requestedApiPort) && requestedApiPort > 0;
-        IHostApplicationBuilder builder = servesApi
-            ? WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] })
-            : Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
-        builder.Configuration.AddInMemoryCollection(overrides);
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        var settings = builder.Configuration.GetSection(Section);
-        var problems = new List<string>();
-        var clustering = settings["Clustering"] ?? "localhost";
-        var role = settings["Role"] ?? SiloRoles.Cpu;
-        var siloPort = Port(settings, "SiloPort", 11111, problems);
-        var gatewayPort = Port(settings, "GatewayPort", 30000, problems);
-        var apiPort = Port(settings, "ApiPort", 0, problems);
-        var clusterId = settings["ClusterId"] ?? "facecluster";
-        var dataRoot = settings["DataRoot"];
-        IPAddress? advertised = null;
-        if (settings["AdvertisedAddress"] is { Length: > 0 } address && !IPAddress.TryParse(address, out advertised))
-        {
-            problems.Add($"{Section}:AdvertisedAddress must be an IP address, got '{address}'");
-        }
-
-        // The dashboard's silo side goes on every silo (the dashboard of an API silo shows them all) unless it is off.
-        var dashboard = true;
-        if (settings["Api:Dashboard"] is { } dashboardSetting && !bool.TryParse(dashboardSetting, out dashboard))
-        {
-            problems.Add($"{Section}:Api:Dashboard must be true or false, got '{dashboardSetting}'");
-        }
-
-        if (!SiloRoles.IsKnown(role))
-        {
-            problems.Add($"{Section}:Role must be cpu or gpu, got '{role}'");
-        }
-
-        FaceClusterRedisOptions? redis = null;
-        if (clustering == "redis")
-        {
-            redis = new FaceClusterRedisOptions { ConnectionString = settings["Redis"] ?? string.Empty, ClusterId = clusterId, DataRoot = dataRoot };
-            problems.AddRange(redis.Validate(requireDataRoot: true));
-        }
-        else if (clustering != "localhost")
-        {
-            problems.Add($"{Section}:Clustering must be localhost or redis, got '{clustering}'");
-        }
-        else if (string.IsNullOrWhiteSpace(dataRoot) || !Path.IsPathFullyQualified(dataRoot))
-        {
-            problems.Add($"the data root must be an absolute folder (--data or {Section}:DataRoot), got '{dataRoot}'");
-        }
-
-        if (problems.Count > 0)
-        {
-            throw new InvalidInputException(string.Join("; ", problems));
-        }
-
-        // Torch is loaded now, where an external libtorch is named or the silo is to do GPU work, so that a bad folder or
-        // a gpu silo without CUDA is said at start rather than at the first job.
-        var torchNote = string.Empty;
-        var libTorch = settings["LibTorch"];
-        if (!string.IsNullOrWhiteSpace(libTorch) || role == SiloRoles.Gpu || !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(TorchRuntime.LibTorchVariable)))
-        {
-            TorchRuntimeInfo torch;
-            try
-            {
-                torch = TorchRuntime.Initialize(string.IsNullOrWhiteSpace(libTorch) ? null : libTorch, $"{Section}:LibTorch");
-            }
-            catch (TorchRuntimeException e)
-            {
-                throw new InvalidInputException(e.Message);
-            }
-
-            torchNote = $", libtorch {torch.ExternalLibTorch ?? "bundled (CPU)"}, CUDA {(torch.CudaAvailable ? $"{torch.CudaDeviceCount} device(s)" : "not available")}";
-            if (role == SiloRoles.Gpu && !torch.CudaAvailable)
-            {
-                await context.Error.WriteLineAsync(
-                    $"warning: role gpu, but CUDA is not available (set --libtorch or {Section}:LibTorch to a CUDA libtorch): GPU work placed here runs on the CPU").ConfigureAwait(false);
-            }
-        }
-
-        Directory.CreateDirectory(dataRoot!);
-        builder.UseOrleans(silo =>
-        {
-            if (redis is not null)
-            {
-                silo.UseFaceClusterRedis(redis);
-                silo.Configure<EndpointOptions>(o =>
-                {
-                    o.SiloPort = siloPort;
-                    o.GatewayPort = gatewayPort;
-                    if (advertised is not null)
-                    {
-                        o.AdvertisedIPAddress = advertised;
-                    }
-                });
-            }
-            else
-            {
-                silo.UseLocalhostClustering(siloPort, gatewayPort, null, "facecluster", clusterId)
-                    .AddFaceClusterGrains(o => o.DataRoot = dataRoot!)
-                    .AddFaceClusterFileStorage();
-            }
-
-            silo.AddFaceClusterRole(role);
-            if (dashboard)
-            {
-                silo.AddDashboard();
-            }
-
-            // Failure detection can be tuned per deployment (FACECLUSTER__MEMBERSHIP__PROBETIMEOUT=00:00:02, ...).
-            silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration($"{Section}:Membership");
-        });
-        await context.Error.WriteLineAsync(
-            $"silo: {clustering} clustering{(redis is null ? string.Empty : $" on {redis.ConnectionString}")}, cluster {clusterId}, role {role}, silo port {siloPort}, gateway port {gatewayPort}, data root {dataRoot}{torchNote}{(servesApi ? $", HTTP API on port {apiPort}{(dashboard ? " with the dashboard at /dashboard" : string.Empty)}" : string.Empty)}").ConfigureAwait(false);
-        if (builder is WebApplicationBuilder web)
-        {
-            web.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(apiPort));
-            web.Services.AddFaceClusterApi(web.Configuration);
-            web.Services.AddFaceClusterTelemetry(web.Configuration);
-            await using var app = web.Build();
-            app.UseRouting();
-            app.MapFaceClusterApi();
-            await app.RunAsync(cancellationToken).ConfigureAwait(false);
-            return ExitCodes.Success;
-        }
-
-        using var host = ((HostApplicationBuilder)builder).Build();
-        await host.RunAsync(cancellationToken).ConfigureAwait(false);
+        await FaceClusterSilo.RunAsync([], overrides, context.Error, cancellationToken).ConfigureAwait(false);
         return ExitCodes.Success;
-    }
-
-    private static int Port(IConfigurationSection settings, string key, int fallback, List<string> problems)
-    {
-        var value = settings[key];
-        if (value is null)
-        {
-            return fallback;
-        }
-
-        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535)
-        {
-            return port;
-        }
-
-        problems.Add($"{Section}:{key} must be a port in 1..65535, got '{value}'");
-        return fallback;
     }
 }
