@@ -213,17 +213,22 @@ internal sealed class ExecutionOptions
 /// <summary>The options of a PPCA run shared by <c>analyze ppca</c>, <c>demo</c> and <c>bench</c>.</summary>
 internal sealed class PpcaSettingsOptions
 {
-    private readonly Option<int> _bootstrap = new("--bootstrap") { Description = "Dimension-bootstrap resamples B.", DefaultValueFactory = _ => 1000, HelpName = "B" };
-    private readonly Option<int> _replicates = new("--replicates") { Description = "Replicates of the whole analysis for loading significance (0 skips them).", DefaultValueFactory = _ => 1000, HelpName = "R" };
-    private readonly Option<int?> _innerBootstrap = new("--inner-bootstrap") { Description = "Bootstrap resamples inside each replicate [default: --bootstrap].", HelpName = "N" };
-    private readonly Option<ulong> _seed = new("--seed") { Description = "Seed of every random stream.", DefaultValueFactory = _ => 1UL };
-    private readonly Option<string> _leaveOneOut = new("--loo") { Description = "Leave-one-out method: fast (exact rank-2 update) or naive (refit per fold).", DefaultValueFactory = _ => "fast" };
-    private readonly Option<int> _threads = new("--threads") { Description = "Worker threads (0: all cores); results do not depend on it.", DefaultValueFactory = _ => 0, HelpName = "N" };
+    /// <summary>The analysis' own defaults: the only place they are written (the paper's).</summary>
+    private static readonly PpcaOptions Defaults = new();
 
-    public PpcaSettingsOptions(int defaultReplicates = 1000)
+    private readonly Option<int> _bootstrap = new("--bootstrap") { Description = "Dimension-bootstrap resamples B.", DefaultValueFactory = _ => Defaults.Bootstrap, HelpName = "B" };
+    private readonly Option<int> _replicates = new("--replicates") { Description = "Replicates of the whole analysis for loading significance (0 skips them).", DefaultValueFactory = _ => Defaults.Replicates, HelpName = "R" };
+    private readonly Option<int?> _innerBootstrap = new("--inner-bootstrap") { Description = "Bootstrap resamples inside each replicate [default: --bootstrap].", HelpName = "N" };
+    private readonly Option<ulong> _seed = new("--seed") { Description = "Seed of every random stream.", DefaultValueFactory = _ => Defaults.Seed };
+    private readonly Option<string> _leaveOneOut = new("--loo") { Description = "Leave-one-out method: fast (exact rank-2 update) or naive (refit per fold).", DefaultValueFactory = _ => "fast" };
+    private readonly Option<int> _threads = new("--threads") { Description = "Worker threads (0: all cores); results do not depend on it.", DefaultValueFactory = _ => Defaults.Threads, HelpName = "N" };
+
+    /// <summary>The options; <paramref name="defaultReplicates"/> replaces the analysis' default replicates (a demo's fewer).</summary>
+    public PpcaSettingsOptions(int? defaultReplicates = null)
     {
+        var replicates = defaultReplicates ?? Defaults.Replicates;
         _leaveOneOut.AcceptOnlyFromAmong("fast", "naive");
-        _replicates.DefaultValueFactory = _ => defaultReplicates;
+        _replicates.DefaultValueFactory = _ => replicates;
     }
 
     public void AddTo(Command command)

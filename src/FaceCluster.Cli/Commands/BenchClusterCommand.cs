@@ -22,7 +22,7 @@ internal static class BenchClusterCommand
         var p = new Option<int>("--p") { Description = "Attributes (a multiple of 6 is laid out as 6 countries).", DefaultValueFactory = _ => 48 };
         var replicates = new Option<int>("--replicates") { Description = "Loading-significance replicates R.", DefaultValueFactory = _ => 200, HelpName = "R" };
         var rangeSize = new Option<int>("--range-size") { Description = "Replicates per work range (0: the coordinator chooses).", DefaultValueFactory = _ => 0, HelpName = "N" };
-        var bootstrap = new Option<int>("--bootstrap") { Description = "Dimension-bootstrap resamples B (also the inner bootstrap of each replicate).", DefaultValueFactory = _ => 1000, HelpName = "B" };
+        var bootstrap = new Option<int>("--bootstrap") { Description = "Dimension-bootstrap resamples B (also the inner bootstrap of each replicate).", DefaultValueFactory = _ => new PpcaOptions().Bootstrap, HelpName = "B" };
         var threads = new Option<int>("--threads") { Description = "Cores for both (worker slots of the silo; 0: all cores).", DefaultValueFactory = _ => 0, HelpName = "N" };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the generated data and random streams.", DefaultValueFactory = _ => 1UL };
         var repeat = new Option<int>("--repeat") { Description = "Rounds of both measurements (alternately); the best is reported.", DefaultValueFactory = _ => 3, HelpName = "N" };

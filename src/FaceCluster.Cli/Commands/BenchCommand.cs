@@ -21,7 +21,7 @@ internal static class BenchCommand
         var n = new Option<int>("--n") { Description = "Stimuli.", DefaultValueFactory = _ => 4659 };
         var p = new Option<int>("--p") { Description = "Attributes (a multiple of 6 is laid out as 6 countries).", DefaultValueFactory = _ => 288 };
         var naiveFolds = new Option<int>("--naive-folds") { Description = "Folds timed with the naive refit; its total is projected to all n folds.", DefaultValueFactory = _ => 24, HelpName = "N" };
-        var bootstrap = new Option<int>("--bootstrap") { Description = "Dimension-bootstrap resamples B (also the inner bootstrap of the replicate).", DefaultValueFactory = _ => 1000, HelpName = "B" };
+        var bootstrap = new Option<int>("--bootstrap") { Description = "Dimension-bootstrap resamples B (also the inner bootstrap of the replicate).", DefaultValueFactory = _ => new PpcaOptions().Bootstrap, HelpName = "B" };
         var threads = new Option<int>("--threads") { Description = "Worker threads for leave-one-out and bootstrap (0: all cores).", DefaultValueFactory = _ => 0, HelpName = "N" };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the generated data and random streams.", DefaultValueFactory = _ => 1UL };
         var command = new Command("ppca", "Fast vs naive leave-one-out, dimension bootstrap, and one loading replicate on generated data.")

@@ -26,7 +26,7 @@ internal static class BenchSilosCommand
         var n = new Option<int>("--n") { Description = "Stimuli.", DefaultValueFactory = _ => 600 };
         var p = new Option<int>("--p") { Description = "Attributes (a multiple of 6 is laid out as 6 countries).", DefaultValueFactory = _ => 48 };
         var replicates = new Option<int>("--replicates") { Description = "Loading-significance replicates R.", DefaultValueFactory = _ => 200, HelpName = "R" };
-        var bootstrap = new Option<int>("--bootstrap") { Description = "Dimension-bootstrap resamples B (also the inner bootstrap of each replicate).", DefaultValueFactory = _ => 1000, HelpName = "B" };
+        var bootstrap = new Option<int>("--bootstrap") { Description = "Dimension-bootstrap resamples B (also the inner bootstrap of each replicate).", DefaultValueFactory = _ => new PpcaOptions().Bootstrap, HelpName = "B" };
         var slots = new Option<int>("--worker-slots") { Description = "Worker slots per silo (0: one per core).", DefaultValueFactory = _ => 0, HelpName = "N" };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the generated data and random streams.", DefaultValueFactory = _ => 1UL };
         var command = new Command("silos", "Replicates per second with 1 and with 2 silo processes on a local Redis cluster.")
