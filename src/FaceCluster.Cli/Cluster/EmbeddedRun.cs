@@ -140,9 +140,11 @@ internal static class EmbeddedRun
 
     /// <summary>
     /// <paramref name="path"/> relative to the data root: as it is when it lies under it, else (embedded cluster only) through
-    /// a link in the run's folder, so that the study is read and the crops written where the user named them.
+    /// the link <paramref name="name"/> in <paramref name="linkFolder"/> (data-root relative: a run's <c>inputs/</c>, or a
+    /// fixed folder where the reference must not change from run to run), so that the study is read and the crops written
+    /// where the user named them.
     /// </summary>
-    public static string Reference(string root, string runId, string path, string name, bool onCluster)
+    public static string Reference(string root, string linkFolder, string path, string name, bool onCluster)
     {
         var relative = Path.GetRelativePath(root, path);
         if (!relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative))
@@ -155,7 +157,7 @@ internal static class EmbeddedRun
             throw new InvalidInputException($"{path}: must lie under the cluster's data root {root}, which every silo shares");
         }
 
-        var link = $"{RunPaths.Inputs(runId)}/{name}";
+        var link = $"{linkFolder}/{name}";
         var full = DataRootPaths.Resolve(root, link);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         if (new FileInfo(full).LinkTarget != path)
@@ -166,8 +168,6 @@ internal static class EmbeddedRun
 
         return link;
     }
-
-
 
     /// <summary>
     /// Starts the run (or follows the unfinished one <paramref name="resume"/> names, when its request is the same), shows

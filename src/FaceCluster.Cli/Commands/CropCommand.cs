@@ -116,8 +116,8 @@ internal static class CropCommand
             {
                 var request = RunParameters.Request(
                     CropRunKind.KindName,
-                    EmbeddedRun.Reference(root, runId, output, "crops", onCluster),
-                    settings with { Study = EmbeddedRun.Reference(root, runId, study, "study", onCluster), StudyName = study });
+                    EmbeddedRun.Reference(root, RunPaths.Inputs(runId), output, "crops", onCluster),
+                    settings with { Study = EmbeddedRun.Reference(root, RunPaths.Inputs(runId), study, "study", onCluster), StudyName = study });
                 return Task.FromResult(request);
             },
             stagingFolder: null,

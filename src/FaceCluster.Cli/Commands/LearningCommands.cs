@@ -277,11 +277,11 @@ internal static class LearningCommands
                 TrainRunKind.KindName,
                 (root, runId, _) =>
                 {
-                    return Task.FromResult(RunParameters.Request(TrainRunKind.KindName, EmbeddedRun.Reference(root, runId, model, "model", onCluster), new TrainParameters
+                    return Task.FromResult(RunParameters.Request(TrainRunKind.KindName, EmbeddedRun.Reference(root, RunPaths.Inputs(runId), model, "model", onCluster), new TrainParameters
                     {
-                        Study = EmbeddedRun.Reference(root, runId, Path.GetFullPath(inputs.StudyFolder), "study", onCluster),
-                        Targets = EmbeddedRun.Reference(root, runId, Path.GetFullPath(inputs.TargetsPath), "targets.parquet", onCluster),
-                        Crops = EmbeddedRun.Reference(root, runId, Path.GetFullPath(inputs.CropsFolder), "crops", onCluster),
+                        Study = EmbeddedRun.Reference(root, RunPaths.Inputs(runId), Path.GetFullPath(inputs.StudyFolder), "study", onCluster),
+                        Targets = EmbeddedRun.Reference(root, RunPaths.Inputs(runId), Path.GetFullPath(inputs.TargetsPath), "targets.parquet", onCluster),
+                        Crops = EmbeddedRun.Reference(root, RunPaths.Inputs(runId), Path.GetFullPath(inputs.CropsFolder), "crops", onCluster),
                         Options = options with
                         {
                             BackboneWeights = options.BackboneWeights is null ? null : Path.GetFullPath(options.BackboneWeights),
@@ -349,8 +349,8 @@ internal static class LearningCommands
                 PredictRunKind.KindName,
                 (root, runId, _) => Task.FromResult(RunParameters.Request(PredictRunKind.KindName, RunPaths.Output(runId), new PredictParameters
                 {
-                    Model = EmbeddedRun.Reference(root, runId, Path.GetFullPath(model), "model", onCluster),
-                    Crops = EmbeddedRun.Reference(root, runId, Path.GetFullPath(crops), "crops", onCluster),
+                    Model = EmbeddedRun.Reference(root, RunPaths.Inputs(runId), Path.GetFullPath(model), "model", onCluster),
+                    Crops = EmbeddedRun.Reference(root, RunPaths.Inputs(runId), Path.GetFullPath(crops), "crops", onCluster),
                     Options = options,
                 })),
                 staging,

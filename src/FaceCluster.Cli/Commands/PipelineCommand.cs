@@ -114,11 +114,11 @@ internal static class PipelineCommand
             PipelineRunKind.KindName,
             (dataRoot, runId, _) =>
             {
-                var output = Path.GetRelativePath(dataRoot, run) is var relative && relative != "." ? EmbeddedRun.Reference(dataRoot, runId, run, "run", onCluster) : ".";
+                var output = Path.GetRelativePath(dataRoot, run) is var relative && relative != "." ? EmbeddedRun.Reference(dataRoot, RunPaths.Inputs(runId), run, "run", onCluster) : ".";
                 var request = RunParameters.Request(
                     PipelineRunKind.KindName,
                     output,
-                    parameters with { Study = EmbeddedRun.Reference(dataRoot, runId, study, "study", onCluster), StudyName = study });
+                    parameters with { Study = EmbeddedRun.Reference(dataRoot, "inputs", study, "study", onCluster), StudyName = study });
                 return Task.FromResult(request);
             },
             stagingFolder: null,

@@ -181,10 +181,7 @@ public sealed class PipelineRunKind : IRunKind
         foreach (var (name, stageParameters, stageInputs, after) in stages)
         {
             var json = JsonSerializer.Serialize(stageParameters, stageParameters.GetType(), RunParameters.Json);
-
-            // Where the study is linked from differs from run to run; what it holds is in the input hashes.
-            var stable = json.Replace(parameters.Study, "<study>", StringComparison.Ordinal);
-            var text = new StringBuilder().Append(name).Append('\n').Append(stable).Append('\n');
+            var text = new StringBuilder().Append(name).Append('\n').Append(json).Append('\n');
             foreach (var role in stageInputs)
             {
                 text.Append(role).Append('=').Append(inputs.GetValueOrDefault(role, "")).Append('\n');
