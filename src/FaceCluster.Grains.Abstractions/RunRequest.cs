@@ -12,10 +12,13 @@ namespace FaceCluster.Grains;
 /// The kind's typed parameters as JSON (snake_case): each kind reads them into its own record and validates them, so
 /// clients that do not know a kind (the HTTP API) pass them through unchanged.
 /// </param>
+/// <param name="Parent">The run whose stage this run is (set by the coordinator that starts it), told when it ends; null for
+/// a run submitted by a client.</param>
 [GenerateSerializer]
 [Immutable]
 [Alias("FaceCluster.RunRequest")]
 public sealed record RunRequest(
     [property: Id(0)] string Kind,
     [property: Id(1)] string OutputPath,
-    [property: Id(2)] string Parameters);
+    [property: Id(2)] string Parameters,
+    [property: Id(3)] string? Parent = null);

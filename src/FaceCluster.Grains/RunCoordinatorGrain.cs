@@ -147,6 +147,14 @@ public sealed partial class RunCoordinatorGrain(
     /// <inheritdoc />
     public async ValueTask<RunStatus> Wake()
     {
+        if (IsUnfinished && Current is { ChildRunId: not null } stage)
+        {
+            // A child run that ended wakes its parent: move on now rather than at the next tick.
+            await FollowChildAsync(stage);
+            await AdvanceWhileCompleteAsync();
+            await PersistAsync(force: false);
+        }
+
         if (IsUnfinished)
         {
             await PumpAsync();
@@ -563,6 +571,11 @@ public sealed partial class RunCoordinatorGrain(
         }
 
         AddStage(plan);
+        if (Current!.ChildRunId is not null)
+        {
+            // Start the child now rather than at the next tick.
+            await FollowChildAsync(Current);
+        }
     }
 
     private RunPlanning Planning(string? completed) => new(Files, Run.Request!, completed, StageReports(), ClusterSlots(), _options);
@@ -583,7 +596,7 @@ public sealed partial class RunCoordinatorGrain(
         if (plan.Child is not null)
         {
             stage.ChildRunId = RunPaths.ChildRunId(RunId, plan.Name);
-            stage.ChildRequest = plan.Child;
+            stage.ChildRequest = plan.Child with { Parent = RunId };
         }
 
         foreach (var (first, count) in plan.Ranges)
@@ -629,6 +642,12 @@ public sealed partial class RunCoordinatorGrain(
         }
 
         await PersistAsync(force: true);
+        if (Run.Request?.Parent is { } parent)
+        {
+            // Not awaited: the parent asks this grain for its status while it wakes.
+            GrainFactory.GetGrain<IRunCoordinatorGrain>(parent).Wake().AsTask().Ignore();
+        }
+
         try
         {
             await GrainFactory.GetGrain<IRunRegistryGrain>(0).MarkFinished(RunId);
