@@ -141,6 +141,22 @@ public sealed class PipelineCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task The_demo_runs_every_stage_with_only_the_repository()
+    {
+        // Nothing outside the repository: the MTCNN weights are the ones built into FaceCluster.Vision.
+        Assert.Null(Environment.GetEnvironmentVariable(Vision.MtcnnModels.DirectoryVariable));
+        var output = Path.Combine(_root, "demo");
+        var demo = await CliRun.Of("demo", "--out", output, "--bootstrap", "50", "--replicates", "4");
+        Assert.True(demo.ExitCode == 0, demo.Error);
+        Assert.Contains("Planted: 28 dimensions (21 universal). Found: ", demo.Output, StringComparison.Ordinal);
+        var record = PipelineRecord.TryRead(Path.Combine(output, "run", PipelineRecord.FileName))!;
+        Assert.Equal("completed", record.State);
+        Assert.All(record.Stages, s => Assert.Equal("completed", s.Outcome));
+        using var crops = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "run", "crops", "summary.json"), Ct));
+        Assert.True(crops.RootElement.GetProperty("detection_rate").GetDouble() >= 0.95);
+    }
+
+    [Fact]
     public async Task A_folder_that_is_no_study_is_refused_with_exit_code_2()
     {
         var result = await CliRun.Of("run", _root, "--out", Path.Combine(_root, "run"));
