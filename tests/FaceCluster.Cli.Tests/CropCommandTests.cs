@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FaceCluster.Studies.Crops;
 using FaceCluster.Synthetic;
 
@@ -46,28 +45,11 @@ public sealed class CropCommandTests : IDisposable
         var output = Path.Combine(_root, "crops");
         var shards = Path.Combine(output, CropSet.ShardFolderName);
 
-        var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "facecluster.dll"), "crop", study, "--out", output, "--shard-size", "4", "--workers", "1"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using (var process = Process.Start(info)!)
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
-            while (!(Directory.Exists(shards) && Directory.EnumerateFiles(shards, "crops-*.parquet").Any()))
-            {
-                if (process.HasExited)
-                {
-                    Assert.Fail("the crop process ended before its first shard: " + await process.StandardError.ReadToEndAsync(Ct));
-                }
-
-                Assert.True(DateTime.UtcNow < deadline, "no shard within 3 minutes");
-                await Task.Delay(20, Ct);
-            }
-
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(Ct);
-        }
+        await CliProcess.KillWhenAsync(
+            ["crop", study, "--out", output, "--shard-size", "4", "--workers", "1"],
+            () => Directory.Exists(shards) && Directory.EnumerateFiles(shards, "crops-*.parquet").Any(),
+            "its first shard",
+            Ct);
 
         var interrupted = CropSet.Open(output);
         Assert.False(interrupted.IsComplete, $"the run finished before it was killed ({interrupted.Shards.Count} shards); the test needs more shards");

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FaceCluster.Learning.Grains;
 using FaceCluster.Studies.Crops;
 using FaceCluster.Synthetic;
@@ -97,28 +96,8 @@ public sealed class PipelineCommandTests : IDisposable
         arguments[Array.IndexOf(arguments, "--workers") + 1] = "1";
         var shards = Path.Combine(run, "crops", CropSet.ShardFolderName);
 
-        var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "facecluster.dll"), .. arguments])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using (var process = Process.Start(info)!)
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
-            while (!(Directory.Exists(shards) && Directory.EnumerateFiles(shards, "crops-*.parquet").Any()))
-            {
-                if (process.HasExited)
-                {
-                    Assert.Fail("the run ended before its first crop shard: " + await process.StandardError.ReadToEndAsync(Ct));
-                }
-
-                Assert.True(DateTime.UtcNow < deadline, "no crop shard within 3 minutes");
-                await Task.Delay(20, Ct);
-            }
-
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(Ct);
-        }
+        await CliProcess.KillWhenAsync(
+            arguments, () => Directory.Exists(shards) && Directory.EnumerateFiles(shards, "crops-*.parquet").Any(), "its first crop shard", Ct);
 
         var killed = PipelineRecord.TryRead(Path.Combine(run, PipelineRecord.FileName))!;
         Assert.Equal("running", killed.State);

@@ -49,25 +49,8 @@ public sealed class CropKillTests
         cluster.Silos.Single(s => s.SiloPort == port).Kill();
         var before = Directory.EnumerateFiles(shards, "crops-*.parquet").ToDictionary(p => p, File.GetLastWriteTimeUtc);
 
-        RunStatus? final = null;
-        await ProcessPoll.UntilAsync(
-            async () =>
-            {
-                try
-                {
-                    final = await coordinator.GetStatus();
-                }
-                catch (Exception e) when (e is OrleansException or TimeoutException or OperationCanceledException)
-                {
-                    return false;
-                }
-
-                return final.State is RunState.Completed or RunState.Failed;
-            },
-            Deadline,
-            "the crop run to finish after the kill",
-            () => string.Join("\n", cluster.Silos.Select(s => s.Log)));
-        Assert.True(final!.State == RunState.Completed, final.Error);
+        var final = await cluster.WaitForRunAsync(coordinator, Deadline, "the crop run to finish after the kill");
+        Assert.True(final.State == RunState.Completed, final.Error);
         var stage = (await coordinator.GetReport()).Stages.Single(s => s.Name == CropStages.Crop);
         Assert.True(stage.Ranges.Sum(r => r.Reassignments) >= 1, "no range was reassigned from the killed silo");
         Assert.All(stage.Ranges, r => Assert.Equal(1, r.Completions));

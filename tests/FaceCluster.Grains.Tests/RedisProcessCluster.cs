@@ -142,6 +142,34 @@ internal sealed class RedisProcessCluster : IAsyncDisposable
             () => string.Join("\n", _silos.Select(s => s.Log)));
     }
 
+    /// <summary>
+    /// Polls <paramref name="coordinator"/> until its run ends. Calls fail or time out while a killed silo is being
+    /// declared dead; those polls are retried.
+    /// </summary>
+    public async Task<RunStatus> WaitForRunAsync(IRunCoordinatorGrain coordinator, TimeSpan deadline, string what)
+    {
+        ArgumentNullException.ThrowIfNull(coordinator);
+        RunStatus? final = null;
+        await ProcessPoll.UntilAsync(
+            async () =>
+            {
+                try
+                {
+                    final = await coordinator.GetStatus();
+                }
+                catch (Exception e) when (e is OrleansException or TimeoutException or OperationCanceledException)
+                {
+                    return false;
+                }
+
+                return final.State is RunState.Completed or RunState.Failed or RunState.Cancelled;
+            },
+            deadline,
+            what,
+            () => string.Join("\n", _silos.Select(s => s.Log)));
+        return final!;
+    }
+
     /// <summary>The silo process that hosts the activation of <paramref name="grain"/>.</summary>
     public async Task<SiloProcess> HostOfAsync(IAddressable grain)
     {

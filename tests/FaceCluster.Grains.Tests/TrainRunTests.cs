@@ -105,25 +105,8 @@ public sealed class TrainRunTests(TinyStudy study) : IClassFixture<TinyStudy>
         victim.Kill();
 
         // Calls fail or time out until the cluster declares the silo dead; then the range runs again on the other silo.
-        RunStatus? final = null;
-        await ProcessPoll.UntilAsync(
-            async () =>
-            {
-                try
-                {
-                    final = await coordinator.GetStatus();
-                }
-                catch (Exception e) when (e is OrleansException or TimeoutException or OperationCanceledException)
-                {
-                    return false;
-                }
-
-                return final.State is RunState.Completed or RunState.Failed;
-            },
-            JobDeadline,
-            "the run to finish after the kill",
-            () => string.Join("\n", cluster.Silos.Select(s => s.Log)));
-        Assert.True(final!.State == RunState.Completed, final.Error);
+        var final = await cluster.WaitForRunAsync(coordinator, JobDeadline, "the run to finish after the kill");
+        Assert.True(final.State == RunState.Completed, final.Error);
         var range = (await coordinator.GetReport()).Stages.Single().Ranges.Single();
         Assert.True(range.Attempts >= 2 && range.Reassignments >= 1, $"{range}");
         Assert.NotEqual(trainingOn.ToParsableString(), range.Silo);

@@ -10,7 +10,7 @@ namespace FaceCluster.Grains;
 /// Generalized PPCA of judgments across countries (analysis section 8): one stage, <c>gppca</c>, that computes everything
 /// and writes <c>gppca.parquet</c> and <c>summary.json</c> into the output folder.
 /// </summary>
-public sealed class GppcaRunKind(InputCache cache) : IRunKind
+public sealed class GppcaRunKind(InputCache cache) : OutputFolderRunKind<GppcaParameters>
 {
     /// <summary>The kind's name.</summary>
     public const string KindName = "gppca";
@@ -19,10 +19,13 @@ public sealed class GppcaRunKind(InputCache cache) : IRunKind
     public const string Stage = "gppca";
 
     /// <inheritdoc />
-    public string Name => KindName;
+    public override string Name => KindName;
 
     /// <inheritdoc />
-    public IReadOnlyList<string> Validate(RunRequest request, string dataRoot)
+    protected override string StageName => Stage;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> Validate(RunRequest request, string dataRoot)
     {
         var errors = RunParameters.Validate<GppcaParameters>(request, dataRoot);
         KindChecks.NewOutput(errors, dataRoot, request);
@@ -30,32 +33,11 @@ public sealed class GppcaRunKind(InputCache cache) : IRunKind
     }
 
     /// <inheritdoc />
-    public Task<StagePlan?> NextStageAsync(RunPlanning planning, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(planning);
-        return Task.FromResult(planning.CompletedStage is null ? StagePlan.One(Stage) : null);
-    }
-
-    /// <inheritdoc />
-    public string ShardOf(RunFiles files, RunRequest request, string stage, int first, int count)
-    {
-        ArgumentNullException.ThrowIfNull(files);
-        return Path.Combine(files.Output(request), "summary.json");
-    }
-
-    /// <inheritdoc />
-    public IEnumerable<string> FilesOf(RunFiles files, RunRequest request, string stage, int first, int count) =>
-        RunFiles.FilesUnder(files.Output(request));
-
-    /// <inheritdoc />
-    public Task<Func<CancellationToken, Task>> ComputeAsync(RangeWork work, CancellationToken cancellationToken)
+    protected override async Task WriteOutputsAsync(RangeWork work, GppcaParameters parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return StageTasks.Whole(RunAsync(work.Files, work.Request, RunParameters.Read<GppcaParameters>(work.Request), cancellationToken));
-    }
-
-    private async Task RunAsync(RunFiles files, RunRequest request, GppcaParameters parameters, CancellationToken cancellationToken)
-    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var (files, request) = (work.Files, work.Request);
         var input = await cache.GetGppcaAsync(files.Resolve(parameters.Judgments), cancellationToken).ConfigureAwait(false);
         var threads = parameters.Threads > 0 ? parameters.Threads : Environment.ProcessorCount;
         var watch = Stopwatch.StartNew();

@@ -12,7 +12,7 @@ namespace FaceCluster.Grains;
 /// (any error refuses it, naming the file and row) and writes <c>judgments.parquet</c>, <c>targets.parquet</c> and
 /// <c>summary.json</c> into the output folder.
 /// </summary>
-public sealed class StudyAggregateRunKind : IRunKind
+public sealed class StudyAggregateRunKind : OutputFolderRunKind<StudyAggregateParameters>
 {
     /// <summary>The kind's name.</summary>
     public const string KindName = "aggregate";
@@ -24,37 +24,14 @@ public sealed class StudyAggregateRunKind : IRunKind
     private const int QuotedErrors = 3;
 
     /// <inheritdoc />
-    public string Name => KindName;
+    public override string Name => KindName;
 
     /// <inheritdoc />
-    public IReadOnlyList<string> Validate(RunRequest request, string dataRoot) =>
-        RunParameters.Validate<StudyAggregateParameters>(request, dataRoot);
+    protected override string StageName => Stage;
 
     /// <inheritdoc />
-    public Task<StagePlan?> NextStageAsync(RunPlanning planning, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(planning);
-        return Task.FromResult(planning.CompletedStage is null ? StagePlan.One(Stage) : null);
-    }
-
-    /// <inheritdoc />
-    public string ShardOf(RunFiles files, RunRequest request, string stage, int first, int count)
-    {
-        ArgumentNullException.ThrowIfNull(files);
-        return Path.Combine(files.Output(request), "summary.json");
-    }
-
-    /// <inheritdoc />
-    public IEnumerable<string> FilesOf(RunFiles files, RunRequest request, string stage, int first, int count) =>
-        RunFiles.FilesUnder(files.Output(request));
-
-    /// <inheritdoc />
-    public Task<Func<CancellationToken, Task>> ComputeAsync(RangeWork work, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(work);
-        var parameters = RunParameters.Read<StudyAggregateParameters>(work.Request);
-        return StageTasks.Whole(StageTasks.Offload(() => AggregateAsync(work, parameters, cancellationToken), cancellationToken).Unwrap());
-    }
+    protected override Task WriteOutputsAsync(RangeWork work, StudyAggregateParameters parameters, CancellationToken cancellationToken) =>
+        StageTasks.Offload(() => AggregateAsync(work, parameters, cancellationToken), cancellationToken).Unwrap();
 
     /// <summary>Validates <paramref name="folder"/>; any error refuses it with one line quoting the first few.</summary>
     /// <exception cref="InvalidInputException">The study has errors.</exception>
