@@ -16,8 +16,8 @@ public static class RunClientExtensions
 
     /// <summary>
     /// Polls the run until it completes, fails or is cancelled, reporting each status to <paramref name="progress"/>.
-    /// When <paramref name="cancellationToken"/> fires, cancels the run, waits until the coordinator confirms, and throws
-    /// <see cref="OperationCanceledException"/>.
+    /// When <paramref name="cancellationToken"/> fires, cancels the run (unless <paramref name="cancelOnStop"/> is false:
+    /// then the run is left as it is, for a later follower to resume) and throws <see cref="OperationCanceledException"/>.
     /// </summary>
     /// <returns>The final status.</returns>
     public static async Task<RunStatus> WaitForRunAsync(
@@ -25,6 +25,7 @@ public static class RunClientExtensions
         string runId,
         IProgress<RunStatus>? progress = null,
         TimeSpan? pollInterval = null,
+        bool cancelOnStop = true,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(grains);
@@ -63,7 +64,7 @@ public static class RunClientExtensions
                 await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && cancelOnStop)
         {
             var status = await coordinator.Cancel().ConfigureAwait(false);
             progress?.Report(status);

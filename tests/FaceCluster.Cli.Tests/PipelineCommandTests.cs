@@ -120,6 +120,48 @@ public sealed class PipelineCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Ctrl_c_stops_a_run_and_the_same_command_resumes_it_without_redoing_its_crop_shards()
+    {
+        var study = Path.Combine(_root, "study");
+        await SyntheticStudyGenerator.GenerateAsync(
+            SyntheticStudy.Create(new SyntheticStudyOptions { Seeds = 12, MimicsPerSeed = 4, Countries = ["CN", "US"], Concepts = 6, Dimensions = 3, Universal = 2, Seed = 6, Threads = 2 }),
+            study,
+            overwrite: false,
+            cancellationToken: Ct);
+        var run = Path.Combine(_root, "run");
+        string[] arguments = [.. Run(study, run), "--shard-size", "4"];
+        arguments[Array.IndexOf(arguments, "--workers") + 1] = "1";
+        var shards = Path.Combine(run, "crops", CropSet.ShardFolderName);
+
+        using var ctrlC = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        using var error = new StringWriter();
+        var first = CliApplication.RunAsync(arguments, new CliContext(new StringWriter(), error), ctrlC.Token);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        while (!(Directory.Exists(shards) && Directory.EnumerateFiles(shards, "crops-*.parquet").Any()))
+        {
+            Assert.False(first.IsCompleted, error.ToString());
+            Assert.True(DateTime.UtcNow < deadline, "no crop shard within 3 minutes");
+            await Task.Delay(20, Ct);
+        }
+
+        await ctrlC.CancelAsync();
+        Assert.Equal(130, await first);
+        Assert.Contains("the same command resumes it", error.ToString(), StringComparison.Ordinal);
+        var stopped = PipelineRecord.TryRead(Path.Combine(run, PipelineRecord.FileName))!;
+        Assert.Equal("running", stopped.State);
+        var before = CropSet.Open(Path.Combine(run, "crops")).Shards.ToDictionary(s => s.Path, s => File.GetLastWriteTimeUtc(s.Path));
+
+        var again = await CliRun.Of(arguments);
+        Assert.True(again.ExitCode == 0, again.Error);
+        Assert.Contains($"resuming run {stopped.RunId}", again.Error, StringComparison.Ordinal);
+        Assert.Equal("completed", PipelineRecord.TryRead(Path.Combine(run, PipelineRecord.FileName))!.State);
+        foreach (var (path, written) in before)
+        {
+            Assert.Equal(written, File.GetLastWriteTimeUtc(path));
+        }
+    }
+
+    [Fact]
     public async Task The_demo_runs_every_stage_with_only_the_repository()
     {
         // Nothing outside the repository: the MTCNN weights are the ones built into FaceCluster.Vision.

@@ -90,7 +90,7 @@ public sealed class StorageAndOptionsTests : IDisposable
             var request = TestInputs.Request("embedded-out");
             await cluster.Client.GetGrain<IRunCoordinatorGrain>("embedded").Start(request);
             var statuses = new List<RunStatus>();
-            var status = await cluster.Client.WaitForRunAsync("embedded", new SyncProgress(statuses.Add), TimeSpan.FromMilliseconds(20), TestContext.Current.CancellationToken);
+            var status = await cluster.Client.WaitForRunAsync("embedded", new SyncProgress(statuses.Add), TimeSpan.FromMilliseconds(20), cancellationToken: TestContext.Current.CancellationToken);
             Assert.True(status.State == RunState.Completed, status.Error);
             Assert.Contains(statuses, s => s.Stage == PpcaStages.LeaveOneOut);
             TestInputs.AssertSameTables(

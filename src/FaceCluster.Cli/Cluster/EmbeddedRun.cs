@@ -35,7 +35,8 @@ internal static class EmbeddedRun
     /// <param name="stagingFolder">Receives the output files; null when the run writes them where they belong itself.</param>
     /// <param name="cancellationToken">Ctrl+C: cancels the run, then throws <see cref="OperationCanceledException"/>.</param>
     /// <param name="resume">Given the data root, the id of an unfinished run to follow again when its request is the same
-    /// (one whose client was killed); null starts a new run.</param>
+    /// (one whose client was killed or stopped); null starts a new run, and Ctrl+C then cancels it. With it, Ctrl+C stops
+    /// following and leaves the run to be resumed.</param>
     public static async Task RunAsync(
         CliContext context,
         Execution execution,
@@ -196,11 +197,22 @@ internal static class EmbeddedRun
             await client.GetGrain<IRunCoordinatorGrain>(runId).Start(request).ConfigureAwait(false);
         }
 
-        var status = await context.Progress.RunAsync(async reporter =>
+        // A run that can be resumed is stopped by Ctrl+C, not cancelled: the same command takes it up where it was.
+        RunStatus status;
+        try
         {
-            using var progress = new StatusProgress(reporter);
-            return await client.WaitForRunAsync(runId, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }).ConfigureAwait(false);
+            status = await context.Progress.RunAsync(async reporter =>
+            {
+                using var progress = new StatusProgress(reporter);
+                return await client.WaitForRunAsync(runId, progress, cancellationToken: cancellationToken, cancelOnStop: resume is null).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (resume is not null && cancellationToken.IsCancellationRequested)
+        {
+            await context.Error.WriteLineAsync($"stopped run {runId}: the same command resumes it (finished ranges are kept)").ConfigureAwait(false);
+            throw;
+        }
+
         if (status.State != RunState.Completed)
         {
             throw new InvalidOperationException($"the run {status.State.ToString().ToLowerInvariant()}: {status.Error}");

@@ -115,7 +115,7 @@ internal static class BenchClusterCommand
                         X = "inputs/x.parquet", Y = "inputs/y.parquet", Bootstrap = bootstrap, Replicates = replicates, Seed = seed, RangeSize = rangeSize, Threads = workers,
                     })).ConfigureAwait(false);
                     var cpuAtStage = new StageCpu(PpcaStages.Replicates);
-                    var status = await cluster.Client.WaitForRunAsync(runId, cpuAtStage, TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+                    var status = await cluster.Client.WaitForRunAsync(runId, cpuAtStage, TimeSpan.FromMilliseconds(100), cancellationToken: cancellationToken).ConfigureAwait(false);
                     if (status.State != RunState.Completed)
                     {
                         throw new InvalidOperationException($"the cluster run {status.State.ToString().ToLowerInvariant()}: {status.Error}");

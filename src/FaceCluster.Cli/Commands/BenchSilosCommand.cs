@@ -96,7 +96,7 @@ internal static class BenchSilosCommand
                 var coordinator = grains.GetGrain<IRunCoordinatorGrain>(runId);
                 await coordinator.Start(RunParameters.Request(
                     PpcaRunKind.KindName, runId, new PpcaParameters { X = "inputs/x.parquet", Y = "inputs/y.parquet", Bootstrap = bootstrap, Replicates = replicates, Seed = seed })).ConfigureAwait(false);
-                var status = await grains.WaitForRunAsync(runId, null, TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+                var status = await grains.WaitForRunAsync(runId, null, TimeSpan.FromMilliseconds(200), cancellationToken: cancellationToken).ConfigureAwait(false);
                 if (status.State != RunState.Completed)
                 {
                     throw new InvalidOperationException($"the run on {count} silo(s) {status.State.ToString().ToLowerInvariant()}: {status.Error}");
