@@ -30,6 +30,18 @@ public sealed record PpcaOptions
     /// <summary>A dimension needs <c>snr</c> above this (section 5).</summary>
     public double SnrThreshold { get; init; } = 3.0;
 
+    /// <summary>Most resamples of a bootstrap (100 times the paper's 1000): bounds the time and memory one request can claim.</summary>
+    public const int MaxResamples = 100_000;
+
+    /// <summary>Most loading-significance replicates (10 times the paper's 1000): each keeps its loadings until aggregation.</summary>
+    public const int MaxReplicates = 10_000;
+
+    /// <summary>Most worker threads a request may ask for.</summary>
+    public const int MaxThreads = 512;
+
+    /// <summary>Most dimensions tested.</summary>
+    public const int MaxTestedDimensions = 4096;
+
     /// <summary>Resolved inner bootstrap size.</summary>
     public int InnerBootstrapResamples => InnerBootstrap ?? Bootstrap;
 
@@ -40,29 +52,34 @@ public sealed record PpcaOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (Bootstrap < 2)
+        if (Bootstrap is < 2 or > MaxResamples)
         {
-            errors.Add($"bootstrap must be at least 2 (a standard deviation needs two resamples), got {Bootstrap}");
+            errors.Add($"bootstrap must be 2 to {MaxResamples} (a standard deviation needs two resamples), got {Bootstrap}");
         }
 
-        if (Replicates < 0)
+        if (Replicates is < 0 or > MaxReplicates)
         {
-            errors.Add($"replicates must be 0 (skip loading significance) or more, got {Replicates}");
+            errors.Add($"replicates must be 0 (skip loading significance) to {MaxReplicates}, got {Replicates}");
         }
 
-        if (InnerBootstrap is < 2)
+        if (InnerBootstrap is < 2 or > MaxResamples)
         {
-            errors.Add($"inner-bootstrap must be at least 2, got {InnerBootstrap}");
+            errors.Add($"inner_bootstrap must be 2 to {MaxResamples}, got {InnerBootstrap}");
         }
 
-        if (Threads < 0)
+        if (Threads is < 0 or > MaxThreads)
         {
-            errors.Add($"threads must be 0 (all cores) or more, got {Threads}");
+            errors.Add($"threads must be 0 (all cores) to {MaxThreads}, got {Threads}");
         }
 
-        if (MaxDimensions < 1)
+        if (MaxDimensions is < 1 or > MaxTestedDimensions)
         {
-            errors.Add($"the number of tested dimensions must be at least 1, got {MaxDimensions}");
+            errors.Add($"the number of tested dimensions must be 1 to {MaxTestedDimensions}, got {MaxDimensions}");
+        }
+
+        if (!double.IsFinite(SnrThreshold) || SnrThreshold < 0)
+        {
+            errors.Add($"the snr threshold must be a finite number, 0 or more, got {SnrThreshold}");
         }
 
         if (!(Alpha > 0 && Alpha < 1))

@@ -35,6 +35,12 @@ public sealed class FaceClusterClusterOptions
     /// <summary>A range that fails (or times out) this many times fails its run.</summary>
     public int MaxRangeFailures { get; set; } = 3;
 
+    /// <summary>
+    /// A range whose silo died under it this many times fails its run (poison): a request that kills the silo running
+    /// it must not take down every silo in turn. The same bound applies to a run's coordinator restarted without progress.
+    /// </summary>
+    public int MaxSiloLosses { get; set; } = 3;
+
     /// <summary>How long the coordinator waits for workers to accept ranges before it retries them elsewhere (well under the 30 s response timeout).</summary>
     public TimeSpan DispatchTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -89,6 +95,11 @@ public sealed class FaceClusterClusterOptions
         if (MaxRangeFailures < 1)
         {
             errors.Add($"{SectionName}:{nameof(MaxRangeFailures)} must be at least 1, got {MaxRangeFailures}");
+        }
+
+        if (MaxSiloLosses < 1)
+        {
+            errors.Add($"{SectionName}:{nameof(MaxSiloLosses)} must be at least 1, got {MaxSiloLosses}");
         }
 
         if (DispatchTimeout <= TimeSpan.Zero || DispatchTimeout > TimeSpan.FromSeconds(20))

@@ -36,7 +36,7 @@ public sealed partial class RunCoordinatorGrain(
     private const string NoRun = "no run with this id has been started";
 
     private readonly FaceClusterClusterOptions _options = options.Value;
-    private readonly RangeScheduler _scheduler = new(options.Value.MaxRangeFailures, options.Value.RangeTimeout);
+    private readonly RangeScheduler _scheduler = new(options.Value.MaxRangeFailures, options.Value.RangeTimeout, options.Value.MaxSiloLosses);
     private readonly Dictionary<SiloAddress, int> _slots = [];
     private readonly Dictionary<SiloAddress, DateTimeOffset> _unresponsiveUntil = [];
     private readonly Dictionary<(string Stage, int First), RangeProgress> _progress = [];
@@ -71,6 +71,17 @@ public sealed partial class RunCoordinatorGrain(
             return;
         }
 
+        // Counted and persisted before any work: a run whose coordinator takes its silo down stops after a few tries.
+        Run.ResumesWithoutProgress++;
+        await state.WriteStateAsync(cancellationToken);
+        if (Run.ResumesWithoutProgress > _options.MaxSiloLosses)
+        {
+            await FinishAsync(
+                RunState.Failed,
+                $"the run's coordinator was restarted {Run.ResumesWithoutProgress - 1} times without a range finishing; the run is stopped as poison (check its options and inputs)");
+            return;
+        }
+
         // Resume: whatever this state says, the shards on disk are the truth.
         LogResuming(RunId, Run.State, Current?.Name);
         if (Current is { } stage)
@@ -86,6 +97,13 @@ public sealed partial class RunCoordinatorGrain(
     /// <inheritdoc />
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        // An orderly end is not a crash: only restarts after a silo died count towards poison.
+        if (Run.ResumesWithoutProgress > 0)
+        {
+            Run.ResumesWithoutProgress = 0;
+            _dirty = true;
+        }
+
         if (_dirty)
         {
             try
@@ -111,7 +129,7 @@ public sealed partial class RunCoordinatorGrain(
             }
 
             // A retried Start (for example after a timeout) also retries the registration.
-            await GrainFactory.GetGrain<IRunRegistryGrain>(0).Register(RunId);
+            await GrainFactory.GetGrain<IRunRegistryGrain>(0).Register(RunId, request.OutputPath, request.Parent);
             return Status();
         }
 
@@ -121,6 +139,13 @@ public sealed partial class RunCoordinatorGrain(
             throw new ArgumentException($"Run {RunId} refused: {string.Join("; ", errors)}.", nameof(request));
         }
 
+        // Registered (and its output claimed) before its state exists: a run can't be persisted yet unknown to the
+        // registry; a registration whose start then fails is dropped by the registry's sweep.
+        if (await GrainFactory.GetGrain<IRunRegistryGrain>(0).Register(RunId, request.OutputPath, request.Parent) is { } refusal)
+        {
+            throw new ArgumentException($"Run {RunId} refused: {refusal}.", nameof(request));
+        }
+
         await Files.WriteRequestAsync(request, CancellationToken.None);
         Run.RunId = RunId;
         Run.Request = request;
@@ -128,7 +153,6 @@ public sealed partial class RunCoordinatorGrain(
         Run.State = RunState.Running;
         _dirty = true;
         await PersistAsync(force: true);
-        await GrainFactory.GetGrain<IRunRegistryGrain>(0).Register(RunId);
         LogStarted(RunId, request.Kind);
         StartTimer();
         await PlanNextAsync(completed: null);
@@ -201,6 +225,7 @@ public sealed partial class RunCoordinatorGrain(
         }
 
         RangeScheduler.MarkDone(target);
+        Run.ResumesWithoutProgress = 0;
         _dirty = true;
         await AdvanceWhileCompleteAsync();
         await PumpAsync();
@@ -322,10 +347,25 @@ public sealed partial class RunCoordinatorGrain(
                 range => IsPresent(stage.Name, range),
                 silo => snapshot.GetSiloStatus(SiloAddress.FromParsableString(silo)) is not (SiloStatus.Dead or SiloStatus.None),
                 Now);
-            _dirty |= review.Completed.Count + review.Reassigned.Count > 0;
+            _dirty |= review.Completed.Count + review.Reassigned.Count + review.Poison.Count > 0;
+            if (review.Completed.Count > 0)
+            {
+                Run.ResumesWithoutProgress = 0;
+            }
+
             foreach (var range in review.Reassigned)
             {
                 LogReassigning(RunId, stage.Name, range.First, range.Silo!);
+            }
+
+            if (review.Poison.Count > 0)
+            {
+                var poison = review.Poison[0];
+                await FinishAsync(
+                    RunState.Failed,
+                    $"range {stage.Name} [{poison.First}, {poison.First + poison.Count}) was running on a silo that died {poison.SiloLosses} times; "
+                    + "the run is stopped as poison so that it does not take down every silo in turn (check its options and inputs)");
+                return;
             }
 
             foreach (var range in review.TimedOut)
@@ -360,6 +400,7 @@ public sealed partial class RunCoordinatorGrain(
             {
                 case RunState.Completed:
                     RangeScheduler.MarkDone(stage.Ranges[0]);
+                    Run.ResumesWithoutProgress = 0;
                     _dirty = true;
                     break;
                 case RunState.Failed:
@@ -567,6 +608,14 @@ public sealed partial class RunCoordinatorGrain(
         {
             await FinishAsync(RunState.Completed, null);
             LogCompleted(RunId);
+            return;
+        }
+
+        if (plan.Ranges.Count > RangeScheduler.MaxRangesPerStage)
+        {
+            await FinishAsync(
+                RunState.Failed,
+                $"stage {plan.Name} would be cut into {plan.Ranges.Count} ranges, more than the {RangeScheduler.MaxRangesPerStage} a stage may have: raise the range size");
             return;
         }
 

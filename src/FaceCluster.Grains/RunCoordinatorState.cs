@@ -37,6 +37,13 @@ public sealed class RunCoordinatorState
     [Id(7)]
     public int DuplicateReports { get; set; }
 
+    /// <summary>
+    /// Activations of the coordinator that resumed the unfinished run since a range last finished: a run whose coordinator
+    /// keeps dying (it takes its silo down) is failed as poison after a few, instead of being taken up forever.
+    /// </summary>
+    [Id(8)]
+    public int ResumesWithoutProgress { get; set; }
+
 }
 
 /// <summary>One stage of a run.</summary>
@@ -152,4 +159,8 @@ public sealed class RangeState
     /// <summary>Every silo that computed an attempt (for reports).</summary>
     [Id(10)]
     public string? CompletedOn { get; set; }
+
+    /// <summary>Attempts lost because their silo died while running them.</summary>
+    [Id(11)]
+    public int SiloLosses { get; set; }
 }

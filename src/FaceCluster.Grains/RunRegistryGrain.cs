@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.Grains;
@@ -14,6 +15,10 @@ public sealed class RunRegistryState
     /// <summary>Runs not yet completed, failed or cancelled.</summary>
     [Id(1)]
     public List<string> Unfinished { get; set; } = [];
+
+    /// <summary>The output folder each unfinished run holds, by run id.</summary>
+    [Id(2)]
+    public Dictionary<string, OutputClaim> Claims { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -28,20 +33,34 @@ public sealed partial class RunRegistryGrain(
     /// <summary>How long <see cref="WakeUnfinished"/> waits for coordinators before it returns.</summary>
     private static readonly TimeSpan WakeWait = TimeSpan.FromSeconds(2);
 
+    /// <summary>Far longer than a start takes (validation, two storage writes), so a start in progress is never taken for an orphan.</summary>
+    private static readonly TimeSpan OrphanAfter = TimeSpan.FromMinutes(2);
+
     /// <inheritdoc />
-    public async ValueTask Register(string runId)
+    public async ValueTask<string?> Register(string runId, string outputPath, string? parent)
     {
         if (state.State.Runs.Contains(runId))
         {
-            return;
+            return null;
+        }
+
+        if (OutputClaims.Internal(outputPath) is { } reason)
+        {
+            return reason;
+        }
+
+        if (OutputClaims.Conflict(runId, parent, outputPath, state.State.Claims) is { } holder)
+        {
+            return $"the output folder '{outputPath}' is being written by run {holder}, which has not finished";
         }
 
         state.State.Runs.Add(runId);
         state.State.Unfinished.Add(runId);
+        state.State.Claims[runId] = new OutputClaim { Output = OutputClaims.Normalize(outputPath), Parent = parent, ClaimedAt = DateTimeOffset.UtcNow };
         await state.WriteStateAsync();
+        return null;
     }
 
-    /// <inheritdoc />
     public ValueTask<IReadOnlyList<string>> List() => ValueTask.FromResult<IReadOnlyList<string>>([.. state.State.Runs]);
 
     /// <inheritdoc />
@@ -50,7 +69,8 @@ public sealed partial class RunRegistryGrain(
     /// <inheritdoc />
     public async ValueTask MarkFinished(string runId)
     {
-        if (state.State.Unfinished.Remove(runId))
+        var released = state.State.Claims.Remove(runId);
+        if (state.State.Unfinished.Remove(runId) || released)
         {
             await state.WriteStateAsync();
         }
@@ -60,19 +80,49 @@ public sealed partial class RunRegistryGrain(
     public async ValueTask<int> WakeUnfinished()
     {
         var runs = state.State.Unfinished.ToArray();
+        var orphans = new ConcurrentBag<string>();
         var finished = await UnfinishedWork.WakeAllAsync(
             runs,
-            async runId => (await GrainFactory.GetGrain<IRunCoordinatorGrain>(runId).Wake()).State is RunState.Completed or RunState.Failed or RunState.Cancelled,
+            async runId =>
+            {
+                var status = await GrainFactory.GetGrain<IRunCoordinatorGrain>(runId).Wake();
+                if (status.Kind.Length == 0 && IsOrphan(runId))
+                {
+                    orphans.Add(runId);
+                    return true;
+                }
+
+                return status.State is RunState.Completed or RunState.Failed or RunState.Cancelled;
+            },
             LogWakeFailed,
             WakeWait);
         if (finished.Count > 0)
         {
             state.State.Unfinished.RemoveAll(finished.Contains);
+            foreach (var runId in finished)
+            {
+                state.State.Claims.Remove(runId);
+            }
+
+            // A registration whose coordinator never recorded the run (its start failed after registering): forget it.
+            foreach (var runId in orphans)
+            {
+                LogOrphanDropped(runId);
+                state.State.Runs.Remove(runId);
+            }
+
             await state.WriteStateAsync();
         }
 
         return runs.Length;
     }
+
+    /// <summary>Whether a registered run with no coordinator state was registered long enough ago that its start has failed.</summary>
+    private bool IsOrphan(string runId) =>
+        !state.State.Claims.TryGetValue(runId, out var claim) || DateTimeOffset.UtcNow - claim.ClaimedAt > OrphanAfter;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} was registered but its coordinator never recorded it (its start failed): dropped from the registry")]
+    private partial void LogOrphanDropped(string runId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not wake the coordinator of run {RunId}: {Reason}")]
     private partial void LogWakeFailed(string runId, string reason);

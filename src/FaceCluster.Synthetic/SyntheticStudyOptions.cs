@@ -68,14 +68,18 @@ public sealed record SyntheticStudyOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (SeedCount < 1)
+        if (SeedCount is < 1 or > 1_000_000)
         {
-            errors.Add($"seeds must be at least 1 (got {SeedCount})");
+            errors.Add($"seeds must be 1 to 1000000 (got {SeedCount})");
         }
 
         if (Countries.Count == 0 || Countries.Any(c => !EmotionConcepts.Languages.ContainsKey(c)) || Countries.Distinct(StringComparer.Ordinal).Count() != Countries.Count)
         {
             errors.Add($"countries must be distinct codes among {string.Join(",", EmotionConcepts.Countries)} (got {string.Join(",", Countries)})");
+        }
+        else if (MimicsPerSeedCount > 10_000)
+        {
+            errors.Add($"mimics per seed must be at most 10000 (got {MimicsPerSeedCount})");
         }
         else if (MimicsPerSeedCount < Countries.Count)
         {
@@ -102,9 +106,9 @@ public sealed record SyntheticStudyOptions
             errors.Add($"perceiver events per mimic must be between 0 and 20 (got {PerceiverEventsPerMimic})");
         }
 
-        if (MimicsPerParticipant < 1)
+        if (MimicsPerParticipant is < 1 or > 1_000_000)
         {
-            errors.Add($"mimics per participant must be at least 1 (got {MimicsPerParticipant})");
+            errors.Add($"mimics per participant must be 1 to 1000000 (got {MimicsPerParticipant})");
         }
 
         if (JpegQuality < 1 || JpegQuality > 100)
@@ -112,9 +116,9 @@ public sealed record SyntheticStudyOptions
             errors.Add($"JPEG quality must be between 1 and 100 (got {JpegQuality})");
         }
 
-        if (Threads < 0)
+        if (Threads is < 0 or > 512)
         {
-            errors.Add($"threads must be 0 (all cores) or more (got {Threads})");
+            errors.Add($"threads must be 0 (all cores) to 512 (got {Threads})");
         }
 
         if (string.IsNullOrWhiteSpace(Name))

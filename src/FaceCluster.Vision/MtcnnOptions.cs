@@ -40,7 +40,11 @@ public sealed record MtcnnOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (MinFaceSize < 12)
+        if (MinFaceSize > 10_000)
+        {
+            errors.Add($"the minimum face size must be at most 10000 pixels (got {MinFaceSize})");
+        }
+        else if (MinFaceSize < 12)
         {
             errors.Add($"the minimum face size must be at least 12 pixels, PNet's window (got {MinFaceSize}); smaller faces would need the image enlarged");
         }
@@ -74,9 +78,9 @@ public sealed record MtcnnOptions
             errors.Add($"the selection must be probable or largest (got {Selection})");
         }
 
-        if (MaxNetworkBatch < 1)
+        if (MaxNetworkBatch is < 1 or > 65_536)
         {
-            errors.Add($"the network batch must be at least 1 (got {MaxNetworkBatch})");
+            errors.Add($"the network batch must be 1 to 65536 (got {MaxNetworkBatch})");
         }
 
         return errors;

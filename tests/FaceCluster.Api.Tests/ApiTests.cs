@@ -327,7 +327,7 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 
         // The registry is the cluster's list: a run counts whichever silo's coordinator registered it, including one that
         // no coordinator in this process knows (registered here as another silo's coordinator would).
-        await registry.Register("gauge-elsewhere");
+        await registry.Register("gauge-elsewhere", "gauge-elsewhere-out", null);
         try
         {
             await Expect(baseline + 1, "with a run registered elsewhere");

@@ -64,7 +64,7 @@ public sealed class ClusterExecutionTests : IDisposable
         using var output = new StringWriter();
         using var error = new StringWriter();
         var run = CliApplication.RunAsync(
-            ["analyze", "ppca", "--x", x, "--y", y, "--out", PathOf("out"), "--data-root", root, "--bootstrap", "50", "--replicates", "100000", "--inner-bootstrap", "50"],
+            ["analyze", "ppca", "--x", x, "--y", y, "--out", PathOf("out"), "--data-root", root, "--bootstrap", "50", "--replicates", "10000", "--inner-bootstrap", "50"],
             new CliContext(output, error),
             ctrlC.Token);
 

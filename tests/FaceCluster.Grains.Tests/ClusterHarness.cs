@@ -132,10 +132,21 @@ internal static class Poll
     public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? deadline = null) =>
         UntilAsync(() => Task.FromResult(condition()), c => c, what, deadline);
 
-    public static Task<RunStatus> FinishedAsync(IGrainFactory grains, string runId, TimeSpan? deadline = null) =>
-        UntilAsync(
-            () => grains.GetGrain<IRunCoordinatorGrain>(runId).GetStatus().AsTask(),
-            s => s.State.IsFinished(),
+    /// <summary>Polls the run until it finishes; a call that fails because a killed silo held the activation is asked again.</summary>
+    public static async Task<RunStatus> FinishedAsync(IGrainFactory grains, string runId, TimeSpan? deadline = null) =>
+        (await UntilAsync<RunStatus?>(
+            async () =>
+            {
+                try
+                {
+                    return await grains.GetGrain<IRunCoordinatorGrain>(runId).GetStatus();
+                }
+                catch (OrleansException)
+                {
+                    return null;
+                }
+            },
+            s => s?.State.IsFinished() == true,
             $"run {runId} to finish",
-            deadline);
+            deadline))!;
 }

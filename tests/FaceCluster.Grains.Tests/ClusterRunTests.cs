@@ -1,3 +1,4 @@
+using Orleans.Configuration;
 using System.Text.Json;
 
 namespace FaceCluster.Grains.Tests;
@@ -180,6 +181,41 @@ public sealed class ClusterRunTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_range_whose_silos_keep_dying_under_it_fails_its_run_as_poison()
+    {
+        var observer = new RecordingObserver { Hold = (range, _) => range.Stage == PpcaStages.Replicates && range.First == 3 };
+        await using var harness = await ClusterHarness.StartAsync(
+            4,
+            _root,
+            options => options.MaxSiloLosses = 2,
+            observer,
+            (_, silo) => silo.Configure<ClusterMembershipOptions>(m =>
+            {
+                // A killed silo is declared dead within seconds.
+                m.ProbeTimeout = TimeSpan.FromMilliseconds(500);
+                m.NumMissedProbesLimit = 1;
+                m.NumVotesForDeathDeclaration = 1;
+            }));
+        var coordinator = harness.Client.GetGrain<IRunCoordinatorGrain>("poison");
+        await coordinator.Start(TestInputs.Request("out"));
+
+        // The range "kills" each silo that takes it: the run must stop after two, not take down the others.
+        for (var killed = 0; killed < 2; killed++)
+        {
+            await Poll.UntilAsync(() => observer.Held.Count > killed, $"the poison range held on a silo ({killed} killed)");
+            var host = observer.Held.ElementAt(killed).Silo;
+            await harness.Cluster.KillSiloAsync(harness.Cluster.Silos.Single(s => s.SiloAddress.Equals(host)));
+        }
+
+        var status = await Poll.FinishedAsync(harness.Client, "poison");
+        Assert.Equal(RunState.Failed, status.State);
+        Assert.Contains("range replicates [3, 6) was running on a silo that died 2 times", status.Error, StringComparison.Ordinal);
+        Assert.Contains("poison", status.Error, StringComparison.Ordinal);
+        Assert.Equal(2, harness.Cluster.Silos.Count);
+        Assert.Empty(await harness.Client.GetGrain<IRunRegistryGrain>(0).ListUnfinished());
+    }
+
+    [Fact]
     public async Task A_deactivated_coordinator_resumes_from_persisted_state_without_recomputing_shards()
     {
         var observer = new RecordingObserver { Hold = (range, _) => range.Stage == PpcaStages.Replicates && range.First >= 6 };
@@ -306,7 +342,7 @@ public sealed class ClusterRunTests : IAsyncLifetime
         await using var harness = await ClusterHarness.StartAsync(1, _root);
         var bad = RunParameters.Request(PpcaRunKind.KindName, "inputs", new PpcaParameters { X = "missing.parquet", Y = "../outside.parquet", Bootstrap = 1, RangeSize = -1 });
         var refused = await Assert.ThrowsAsync<ArgumentException>(() => harness.Client.GetGrain<IRunCoordinatorGrain>("bad").Start(bad).AsTask());
-        foreach (var reason in new[] { "'missing.parquet' does not exist", "leaves the data root", "'inputs' already exists", "bootstrap must be at least 2", "range_size" })
+        foreach (var reason in new[] { "'missing.parquet' does not exist", "leaves the data root", "'inputs' already exists", "bootstrap must be 2 to", "range_size" })
         {
             Assert.Contains(reason, refused.Message, StringComparison.Ordinal);
         }
@@ -318,6 +354,37 @@ public sealed class ClusterRunTests : IAsyncLifetime
         Assert.Equal(RunState.Failed, status.State);
         Assert.Contains("broken.csv", status.Error, StringComparison.Ordinal);
         Assert.Equal(1, (await coordinator.GetReport()).Stages[0].Ranges[0].Attempts);
+    }
+
+    [Fact]
+    public async Task An_output_folder_belongs_to_one_unfinished_run_and_the_clusters_own_folders_to_none()
+    {
+        await using var harness = await ClusterHarness.StartAsync(1, _root);
+        var first = harness.Client.GetGrain<IRunCoordinatorGrain>("first");
+        await first.Start(TestInputs.Request("results/shared", replicates: 60, rangeSize: 1));
+
+        // The same folder, one inside it, one around it: each refused while the first run is unfinished.
+        foreach (var (id, output) in new[] { ("same", "results/shared"), ("inner", "./results/shared/inner"), ("outer", "results") })
+        {
+            var refused = await Assert.ThrowsAsync<ArgumentException>(() => harness.Client.GetGrain<IRunCoordinatorGrain>(id).Start(TestInputs.Request(output)).AsTask());
+            Assert.Contains("is being written by run first", refused.Message, StringComparison.Ordinal);
+        }
+
+        foreach (var output in new[] { "runs/first/output", "grain-state/x" })
+        {
+            var refused = await Assert.ThrowsAsync<ArgumentException>(() => harness.Client.GetGrain<IRunCoordinatorGrain>("internal").Start(TestInputs.Request(output)).AsTask());
+            Assert.Contains("which the cluster keeps for itself", refused.Message, StringComparison.Ordinal);
+        }
+
+        var status = await Poll.FinishedAsync(harness.Client, "first");
+        Assert.True(status.State == RunState.Completed, status.Error);
+        Assert.Equal(["first"], await harness.Client.GetGrain<IRunRegistryGrain>(0).List());
+
+        // Finished, the run's folder exists: a later run must choose another.
+        var later = await Assert.ThrowsAsync<ArgumentException>(() => harness.Client.GetGrain<IRunCoordinatorGrain>("later").Start(TestInputs.Request("results/shared")).AsTask());
+        Assert.Contains("'results/shared' already exists", later.Message, StringComparison.Ordinal);
+        await harness.Client.GetGrain<IRunCoordinatorGrain>("elsewhere").Start(TestInputs.Request("results/other"));
+        Assert.Equal(RunState.Completed, (await Poll.FinishedAsync(harness.Client, "elsewhere")).State);
     }
 
     [Fact]

@@ -68,6 +68,30 @@ public sealed class RangeSchedulerTests
     }
 
     [Fact]
+    public void A_range_whose_silo_dies_under_it_at_the_limit_is_poison_and_a_crash_is_not_a_failure_before()
+    {
+        var scheduler = new RangeScheduler(maxFailures: 3, TimeSpan.FromHours(1), maxSiloLosses: 2);
+        var stage = Stage(1);
+        var range = stage.Ranges[0];
+        RangeScheduler.Assign(stage, [new("a", 1, false)], T0);
+        var first = scheduler.Review(stage, _ => false, _ => false, T0);
+        Assert.Equal([range], first.Reassigned);
+        Assert.Empty(first.Poison);
+        Assert.Equal((RangeStatus.Pending, 1, 0), (range.Status, range.SiloLosses, range.Failures));
+
+        RangeScheduler.Assign(stage, [new("b", 1, false)], T0);
+        var second = scheduler.Review(stage, _ => false, _ => false, T0);
+        Assert.Empty(second.Reassigned);
+        Assert.Equal([range], second.Poison);
+        Assert.Equal(2, range.SiloLosses);
+
+        // A rejected dispatch gives the attempt up without counting a death.
+        RangeScheduler.Assign(stage, [new("c", 1, false)], T0);
+        RangeScheduler.Abandon(range);
+        Assert.Equal(2, range.SiloLosses);
+    }
+
+    [Fact]
     public void A_stage_without_ranges_is_complete()
     {
         Assert.True(RangeScheduler.IsComplete(Stage(0)));

@@ -10,7 +10,13 @@ public sealed record SiloCapacity(string Silo, int Capacity, bool Gpu);
 /// <param name="Completed">Ranges whose shard appeared without a report (now done).</param>
 /// <param name="Reassigned">Ranges whose silo died (now pending again).</param>
 /// <param name="TimedOut">Ranges whose attempt took too long (to be failed with <see cref="RangeScheduler.Fail"/>).</param>
-public sealed record StageReview(IReadOnlyList<RangeState> Completed, IReadOnlyList<RangeState> Reassigned, IReadOnlyList<RangeState> TimedOut);
+/// <param name="Poison">Ranges whose silos died under them <see cref="RangeScheduler.MaxSiloLosses"/> times: taken to kill
+/// the silo that runs them, they fail their run rather than take down every silo in turn.</param>
+public sealed record StageReview(
+    IReadOnlyList<RangeState> Completed,
+    IReadOnlyList<RangeState> Reassigned,
+    IReadOnlyList<RangeState> TimedOut,
+    IReadOnlyList<RangeState> Poison);
 
 /// <summary>
 /// The scheduling rules of a stage's ranges, free of Orleans: which pending range goes to which silo, what a dead silo,
@@ -19,10 +25,17 @@ public sealed record StageReview(IReadOnlyList<RangeState> Completed, IReadOnlyL
 /// </summary>
 /// <param name="maxFailures">Failed or timed-out attempts after which the run fails.</param>
 /// <param name="rangeTimeout">How long an attempt may run before it counts as failed.</param>
-public sealed class RangeScheduler(int maxFailures, TimeSpan rangeTimeout)
+/// <param name="maxSiloLosses">Attempts of one range lost to silo deaths after which the run fails.</param>
+public sealed class RangeScheduler(int maxFailures, TimeSpan rangeTimeout, int maxSiloLosses = 3)
 {
+    /// <summary>Most ranges a stage may be cut into: each is state the coordinator keeps, persists and schedules.</summary>
+    public const int MaxRangesPerStage = 20_000;
+
     /// <summary>Failed or timed-out attempts after which the run fails.</summary>
     public int MaxFailures { get; } = maxFailures >= 1 ? maxFailures : throw new ArgumentOutOfRangeException(nameof(maxFailures));
+
+    /// <summary>Attempts of one range lost to silo deaths after which the run fails (poison).</summary>
+    public int MaxSiloLosses { get; } = maxSiloLosses >= 1 ? maxSiloLosses : throw new ArgumentOutOfRangeException(nameof(maxSiloLosses));
 
     /// <summary>
     /// Looks at every running range of <paramref name="stage"/>: a present shard is a finished range, a dead silo's range
@@ -37,7 +50,7 @@ public sealed class RangeScheduler(int maxFailures, TimeSpan rangeTimeout)
         ArgumentNullException.ThrowIfNull(stage);
         ArgumentNullException.ThrowIfNull(shardPresent);
         ArgumentNullException.ThrowIfNull(siloAlive);
-        List<RangeState> completed = [], reassigned = [], timedOut = [];
+        List<RangeState> completed = [], reassigned = [], timedOut = [], poison = [];
         var timeout = stage.RangeTimeoutSeconds is > 0 and var seconds ? TimeSpan.FromSeconds(seconds) : rangeTimeout;
         foreach (var range in stage.Ranges.Where(r => r.Status == RangeStatus.Running))
         {
@@ -48,8 +61,9 @@ public sealed class RangeScheduler(int maxFailures, TimeSpan rangeTimeout)
             }
             else if (range.Silo is not null && !siloAlive(range.Silo))
             {
+                range.SiloLosses++;
                 Abandon(range);
-                reassigned.Add(range);
+                (range.SiloLosses >= MaxSiloLosses ? poison : reassigned).Add(range);
             }
             else if (range.AssignedAt is { } assigned && now - assigned > timeout)
             {
@@ -57,7 +71,7 @@ public sealed class RangeScheduler(int maxFailures, TimeSpan rangeTimeout)
             }
         }
 
-        return new StageReview(completed, reassigned, timedOut);
+        return new StageReview(completed, reassigned, timedOut, poison);
     }
 
     /// <summary>

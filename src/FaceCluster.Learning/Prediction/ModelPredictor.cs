@@ -41,14 +41,14 @@ public sealed record PredictionOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (BatchSize < 0)
+        if (BatchSize is < 0 or > TrainingOptions.MaxTrunkBatchSize)
         {
-            errors.Add($"the batch size must be 0 (by device) or more (got {BatchSize})");
+            errors.Add($"the batch size must be 0 (by device) to {TrainingOptions.MaxTrunkBatchSize} (got {BatchSize})");
         }
 
-        if (Threads < 0)
+        if (Threads is < 0 or > TrainingOptions.MaxThreads)
         {
-            errors.Add($"threads must be 0 (torch's default) or more (got {Threads})");
+            errors.Add($"threads must be 0 (torch's default) to {TrainingOptions.MaxThreads} (got {Threads})");
         }
 
         if (!Enum.IsDefined(Kind))

@@ -80,33 +80,48 @@ public sealed record TrainingOptions
     /// <summary>Torch's intra-op threads (0: leave torch's default).</summary>
     public int Threads { get; init; }
 
+    /// <summary>Most epochs a request may ask for (the paper trains 2).</summary>
+    public const int MaxEpochs = 1000;
+
+    /// <summary>Largest training batch (the paper's is 1024).</summary>
+    public const int MaxBatchSize = 65_536;
+
+    /// <summary>Largest trunk forward pass.</summary>
+    public const int MaxTrunkBatchSize = 4096;
+
+    /// <summary>Largest step, in batches, of the learning-rate schedule or the checkpoints.</summary>
+    public const int MaxBatchCount = 10_000_000;
+
+    /// <summary>Most torch threads: far more exhaust the silo (100000 overflowed the stack in batch norm).</summary>
+    public const int MaxThreads = 512;
+
     /// <summary>The problems with these options, one sentence each naming the setting and what is allowed; empty when usable.</summary>
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (Epochs < 1)
+        if (Epochs is < 1 or > MaxEpochs)
         {
-            errors.Add($"epochs must be at least 1 (got {Epochs})");
+            errors.Add($"epochs must be 1 to {MaxEpochs} (got {Epochs})");
         }
 
-        if (BatchSize < 2)
+        if (BatchSize is < 2 or > MaxBatchSize)
         {
-            errors.Add($"batch size must be at least 2, because BatchNorm1d needs two faces to train (got {BatchSize})");
+            errors.Add($"batch size must be 2 to {MaxBatchSize}: BatchNorm1d needs two faces to train (got {BatchSize})");
         }
 
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate))
+        if (!(LearningRate > 0 && LearningRate <= 10))
         {
-            errors.Add($"learning rate must be a positive number (got {LearningRate})");
+            errors.Add($"learning rate must be a positive number up to 10 (got {LearningRate})");
         }
 
-        if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay))
+        if (!(WeightDecay >= 0 && WeightDecay <= 10))
         {
-            errors.Add($"weight decay must be 0 or more (got {WeightDecay})");
+            errors.Add($"weight decay must be 0 to 10 (got {WeightDecay})");
         }
 
-        if (LearningRateStepBatches < 1)
+        if (LearningRateStepBatches is < 1 or > MaxBatchCount)
         {
-            errors.Add($"the learning-rate step must be at least 1 batch (got {LearningRateStepBatches})");
+            errors.Add($"the learning-rate step must be 1 to {MaxBatchCount} batches (got {LearningRateStepBatches})");
         }
 
         if (!(LearningRateGamma > 0 && LearningRateGamma <= 1))
@@ -129,24 +144,24 @@ public sealed record TrainingOptions
             errors.Add($"the cache holds float32 or float16 (got {CacheElement})");
         }
 
-        if (TrunkBatchSize < 0)
+        if (TrunkBatchSize is < 0 or > MaxTrunkBatchSize)
         {
-            errors.Add($"the trunk batch size must be 0 (by device) or more (got {TrunkBatchSize})");
+            errors.Add($"the trunk batch size must be 0 (by device) to {MaxTrunkBatchSize} (got {TrunkBatchSize})");
         }
 
-        if (CheckpointEveryBatches < 0)
+        if (CheckpointEveryBatches is < 0 or > MaxBatchCount)
         {
-            errors.Add($"checkpoints every N batches needs N >= 0 (0: none within epochs; got {CheckpointEveryBatches})");
+            errors.Add($"checkpoints every N batches needs N from 0 (none within epochs) to {MaxBatchCount} (got {CheckpointEveryBatches})");
         }
 
-        if (CheckpointEveryEpochs < 0)
+        if (CheckpointEveryEpochs is < 0 or > MaxEpochs)
         {
-            errors.Add($"checkpoints every N epochs needs N >= 0 (0: none at epoch ends; got {CheckpointEveryEpochs})");
+            errors.Add($"checkpoints every N epochs needs N from 0 (none at epoch ends) to {MaxEpochs} (got {CheckpointEveryEpochs})");
         }
 
-        if (Threads < 0)
+        if (Threads is < 0 or > MaxThreads)
         {
-            errors.Add($"threads must be 0 (torch's default) or more (got {Threads})");
+            errors.Add($"threads must be 0 (torch's default) to {MaxThreads} (got {Threads})");
         }
 
         if (string.IsNullOrWhiteSpace(Device))

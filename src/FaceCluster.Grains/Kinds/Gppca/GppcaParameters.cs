@@ -1,3 +1,5 @@
+using FaceCluster.Analysis;
+
 namespace FaceCluster.Grains;
 
 /// <summary>The parameters of a <c>gppca</c> run.</summary>
@@ -17,9 +19,9 @@ public sealed record GppcaParameters : IRunParameters
     {
         var errors = new List<string>();
         KindChecks.InputFile(errors, dataRoot, "judgments", Judgments);
-        if (Threads < 0)
+        if (Threads is < 0 or > PpcaOptions.MaxThreads)
         {
-            errors.Add($"threads must be 0 (all cores) or more, got {Threads}");
+            errors.Add($"threads must be 0 (all cores) to {PpcaOptions.MaxThreads}, got {Threads}");
         }
 
         return errors;

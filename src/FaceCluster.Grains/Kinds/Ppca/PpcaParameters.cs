@@ -29,6 +29,9 @@ public sealed record PpcaParameters : IRunParameters
     /// <summary><c>fast</c> (the default) or <c>naive</c>.</summary>
     public string? Loo { get; init; }
 
+    /// <summary>Largest <see cref="RangeSize"/>.</summary>
+    public const int MaxRangeSize = 1_000_000;
+
     /// <summary>Units per work range; 0 lets the coordinator choose guided ranges.</summary>
     public int RangeSize { get; init; }
 
@@ -68,9 +71,9 @@ public sealed record PpcaParameters : IRunParameters
             errors.Add($"loo must be 'fast' or 'naive', got '{Loo}'");
         }
 
-        if (RangeSize < 0)
+        if (RangeSize is < 0 or > MaxRangeSize)
         {
-            errors.Add($"range_size must be 0 (automatic) or more, got {RangeSize}");
+            errors.Add($"range_size must be 0 (automatic) to {MaxRangeSize}, got {RangeSize}");
         }
 
         return errors;

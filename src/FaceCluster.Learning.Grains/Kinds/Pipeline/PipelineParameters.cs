@@ -1,3 +1,4 @@
+using FaceCluster.Analysis;
 using FaceCluster.Grains;
 using FaceCluster.Learning.Prediction;
 using FaceCluster.Learning.Training;
@@ -53,6 +54,11 @@ public sealed record PipelineParameters : IRunParameters
         errors.AddRange(Training.Validate().Select(e => "training: " + e));
         errors.AddRange(Prediction.Validate().Select(e => "prediction: " + e));
         errors.AddRange(Ppca.ToOptions().Validate().Select(e => "ppca: " + e));
+        if (Ppca.RangeSize is < 0 or > PpcaParameters.MaxRangeSize)
+        {
+            errors.Add($"ppca: range_size must be 0 (automatic) to {PpcaParameters.MaxRangeSize}, got {Ppca.RangeSize}");
+        }
+
         if (Ppca.Loo is not (null or "fast" or "naive"))
         {
             errors.Add($"ppca: loo must be 'fast' or 'naive', got '{Ppca.Loo}'");
@@ -63,9 +69,9 @@ public sealed record PipelineParameters : IRunParameters
             KindChecks.InputFile(errors, dataRoot, "training.backbone_weights", weights);
         }
 
-        if (GppcaThreads < 0)
+        if (GppcaThreads is < 0 or > PpcaOptions.MaxThreads)
         {
-            errors.Add($"gppca_threads must be 0 (all cores) or more, got {GppcaThreads}");
+            errors.Add($"gppca_threads must be 0 (all cores) to {PpcaOptions.MaxThreads}, got {GppcaThreads}");
         }
 
         return errors;

@@ -31,9 +31,9 @@ public sealed record PredictParameters : IRunParameters
         }
 
         errors.AddRange(Options.Validate().Select(e => "options: " + e));
-        if (ShardsPerRange < 0)
+        if (ShardsPerRange is < 0 or > 1_000_000)
         {
-            errors.Add($"shards_per_range must be 0 (automatic) or more, got {ShardsPerRange}");
+            errors.Add($"shards_per_range must be 0 (automatic) to 1000000, got {ShardsPerRange}");
         }
 
         return errors;
