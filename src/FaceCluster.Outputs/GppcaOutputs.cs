@@ -84,6 +84,9 @@ public static class GppcaOutputs
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(grid);
+
+        // Eigenvalues are finite for any finite input; correlations and p-values may be NaN by design.
+        ValueChecks.RequireFiniteResult("gppca", "gppca.parquet", "eigenvalue", result.Eigenvalues.AsSpan(0, result.Dimensions));
         await ParquetTableWriter.WriteAsync(Path.Combine(folder, "gppca.parquet"), Columns(result, grid), cancellationToken).ConfigureAwait(false);
         var summary = new JsonObject
         {

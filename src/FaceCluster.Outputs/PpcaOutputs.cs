@@ -33,6 +33,17 @@ public static class PpcaOutputs
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(seedIds);
+
+        // Every result is checked before the first file is written, so that a failure leaves no partial output.
+        CheckDimensions(result.Dimensions);
+        CheckLoadings(result.Labels, result.Loadings);
+        ValueChecks.RequireFiniteResult(Stage, "loading_significance.parquet", "loading", result.LoadingSignificance.Select(r => r.Loading).ToArray());
+        for (var j = 0; j < result.Scores.X.Columns; j++)
+        {
+            ValueChecks.RequireFiniteResult(Stage, "scores.parquet", $"x_{j + 1}", result.Scores.X.Column(j));
+            ValueChecks.RequireFiniteResult(Stage, "scores.parquet", $"y_{j + 1}", result.Scores.Y.Column(j));
+        }
+
         await WriteDimensionsAsync(Path.Combine(folder, "dimensions.parquet"), result.Dimensions, cancellationToken).ConfigureAwait(false);
         await WriteLoadingsAsync(Path.Combine(folder, "loadings.parquet"), result.Attributes, result.Labels, result.Loadings, cancellationToken).ConfigureAwait(false);
 
@@ -72,10 +83,29 @@ public static class PpcaOutputs
         await AtomicFile.WriteJsonAsync(Path.Combine(folder, "summary.json"), summary, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The stage named when a result is not finite.</summary>
+    private const string Stage = "ppca";
+
+    /// <summary>
+    /// Eigenvalues are finite for any finite input; NaN there (or in loadings and scores) means the inputs broke the
+    /// analysis. Correlations and p-values may be NaN by design (degenerate resamples) and are not checked.
+    /// </summary>
+    private static void CheckDimensions(IReadOnlyList<DimensionStatistics> dimensions) =>
+        ValueChecks.RequireFiniteResult(Stage, "dimensions.parquet", "eigenvalue", dimensions.Select(d => d.Eigenvalue).ToArray());
+
+    private static void CheckLoadings(IReadOnlyList<string> labels, RowMajorMatrix loadings)
+    {
+        for (var d = 0; d < labels.Count; d++)
+        {
+            ValueChecks.RequireFiniteResult(Stage, "loadings.parquet", labels[d], loadings.Column(d));
+        }
+    }
+
     /// <summary>Writes <c>dimensions.parquet</c>: one row per tested dimension.</summary>
     public static Task WriteDimensionsAsync(string path, IReadOnlyList<DimensionStatistics> dimensions, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dimensions);
+        CheckDimensions(dimensions);
         var dims = dimensions;
         return ParquetTableWriter.WriteAsync(
             path,
@@ -127,6 +157,7 @@ public static class PpcaOutputs
         ArgumentNullException.ThrowIfNull(attributes);
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(loadings);
+        CheckLoadings(labels, loadings);
         var columns = new List<ParquetColumn> { new("attribute", attributes.ToArray()) };
         for (var d = 0; d < labels.Count; d++)
         {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using SkiaSharp;
 
 namespace FaceCluster.Studies;
@@ -10,50 +9,23 @@ namespace FaceCluster.Studies;
 /// </summary>
 internal sealed class ImageFileChecker
 {
-    private const int MaxLinkDepth = 40;
-
-    private readonly string _root;
-    private readonly string _rootReal;
+    private readonly StudyPaths _paths;
     private readonly bool _decode;
-    private readonly ConcurrentDictionary<string, string> _realDirectories = new(StringComparer.Ordinal);
 
     public ImageFileChecker(string root, bool decode)
     {
-        _root = root;
+        _paths = new StudyPaths(root);
         _decode = decode;
-        _rootReal = RealPath(root);
     }
 
     /// <summary>Checks one image row's path and file; reports to <paramref name="log"/>.</summary>
     public void Check(string path, long row, string file, StudyProblemLog log)
     {
-        if (IsAbsolute(path))
+        // The same confinement as every other reader of image paths (StudyPaths).
+        var confined = _paths.Confine(path);
+        if (confined.FullPath is not { } real)
         {
-            log.Error(StudyProblemKind.PathAbsolute, file, row, "path", $"\"{path}\" is absolute; paths are relative to the study folder");
-            return;
-        }
-
-        if (path.Split('/', '\\').Contains(".."))
-        {
-            log.Error(StudyProblemKind.PathParent, file, row, "path", $"\"{path}\" contains \"..\"; paths must stay inside the study folder");
-            return;
-        }
-
-        var full = Path.Combine(_root, path);
-        string real;
-        try
-        {
-            real = RealPath(full);
-        }
-        catch (IOException e)
-        {
-            log.Error(StudyProblemKind.ImageMissing, file, row, "path", $"\"{path}\" cannot be resolved ({e.Message})");
-            return;
-        }
-
-        if (!IsInside(real))
-        {
-            log.Error(StudyProblemKind.PathEscapes, file, row, "path", $"\"{path}\" leaves the study folder through a symbolic link (it resolves to {real})");
+            log.Error(confined.Problem!.Value, file, row, "path", confined.Message!);
             return;
         }
 
@@ -91,6 +63,11 @@ internal sealed class ImageFileChecker
                 return "empty file";
             }
 
+            if (stream.Length > ImageLimits.MaxFileBytes)
+            {
+                return $"{stream.Length} bytes is over the limit of {ImageLimits.MaxFileBytes} bytes an image file (docs/limits.md)";
+            }
+
             using var codec = SKCodec.Create(stream, out var result);
             if (codec is null)
             {
@@ -102,6 +79,12 @@ internal sealed class ImageFileChecker
             if (info.Width <= 0 || info.Height <= 0)
             {
                 return $"its size is {info.Width} x {info.Height}";
+            }
+
+            // From the header, before a pixel buffer is allocated (also without --decode: crop would refuse it).
+            if (ImageLimits.Check(info.Width, info.Height) is { } tooLarge)
+            {
+                return tooLarge;
             }
 
             if (!full)
@@ -128,62 +111,4 @@ internal sealed class ImageFileChecker
         SKCodecResult.Unimplemented => "an unsupported image format",
         _ => result.ToString(),
     };
-
-    private static bool IsAbsolute(string path) =>
-        Path.IsPathRooted(path) || path.StartsWith('\\') || (path.Length >= 2 && path[1] == ':' && char.IsAsciiLetter(path[0]));
-
-    private bool IsInside(string real) =>
-        real == _rootReal || real.StartsWith(_rootReal.EndsWith('/') ? _rootReal : _rootReal + "/", StringComparison.Ordinal);
-
-    /// <summary>
-    /// The path with every symbolic link along it resolved (as POSIX <c>realpath</c>, but a missing tail is kept as
-    /// written). Real folders are cached, so checking many images in few folders costs one link lookup per image.
-    /// </summary>
-    private string RealPath(string path) => Resolve(Path.GetFullPath(path), 0);
-
-    private string Resolve(string absolute, int depth)
-    {
-        if (depth > MaxLinkDepth)
-        {
-            throw new IOException("too many levels of symbolic links");
-        }
-
-        var parts = absolute.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var current = "/";
-        for (var i = 0; i < parts.Length; i++)
-        {
-            var part = parts[i];
-            if (part == ".")
-            {
-                continue;
-            }
-
-            if (part == "..")
-            {
-                current = Path.GetDirectoryName(current) ?? "/";
-                continue;
-            }
-
-            var next = current == "/" ? "/" + part : current + "/" + part;
-            var isLast = i == parts.Length - 1;
-            if (!isLast && _realDirectories.TryGetValue(next, out var cached))
-            {
-                current = cached;
-                continue;
-            }
-
-            var target = new FileInfo(next).LinkTarget;
-            var resolved = target is null
-                ? next
-                : Resolve(target.StartsWith('/') ? target : current + "/" + target, depth + 1);
-            if (!isLast)
-            {
-                _realDirectories.TryAdd(next, resolved);
-            }
-
-            current = resolved;
-        }
-
-        return current;
-    }
 }

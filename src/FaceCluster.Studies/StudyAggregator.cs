@@ -59,8 +59,13 @@ public sealed class StudyAggregation
     /// <summary>Writes <see cref="JudgmentsFile"/> and <see cref="TargetsFile"/> into <paramref name="folder"/> (each atomically).</summary>
     public async Task WriteAsync(string folder, CancellationToken cancellationToken = default)
     {
-        await ParquetTableWriter.WriteAsync(Path.Combine(folder, JudgmentsFile), JudgmentColumns(), cancellationToken).ConfigureAwait(false);
-        await ParquetTableWriter.WriteAsync(Path.Combine(folder, TargetsFile), TargetColumns(), cancellationToken).ConfigureAwait(false);
+        // Both checked before either is written: no half-written aggregation.
+        var judgments = JudgmentColumns();
+        var targets = TargetColumns();
+        ValueChecks.RequireFiniteResult("study aggregate", JudgmentsFile, judgments);
+        ValueChecks.RequireFiniteResult("study aggregate", TargetsFile, targets);
+        await ParquetTableWriter.WriteAsync(Path.Combine(folder, JudgmentsFile), judgments, cancellationToken).ConfigureAwait(false);
+        await ParquetTableWriter.WriteAsync(Path.Combine(folder, TargetsFile), targets, cancellationToken).ConfigureAwait(false);
     }
 
     private List<ParquetColumn> Columns(double[] values)

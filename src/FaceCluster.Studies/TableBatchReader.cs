@@ -120,9 +120,22 @@ internal sealed class TableBatchReader : IAsyncDisposable
     /// <summary>Whether progress counts rows (Parquet) rather than bytes (CSV).</summary>
     public bool CountsRows => _parquet is not null;
 
+    /// <summary>Reports a table of more than <see cref="InputLimits.MaxColumns"/> columns (every CSV row would be split into that many fields).</summary>
+    private static bool TooWide(int columns, string file, StudyProblemLog log)
+    {
+        if (columns <= InputLimits.MaxColumns)
+        {
+            return false;
+        }
+
+        log.Error(StudyProblemKind.TableUnreadable, file, null, null, $"{columns} columns; the limit is {InputLimits.MaxColumns} (docs/limits.md)");
+        return true;
+    }
+
     /// <summary>
     /// Opens <paramref name="path"/> and checks its columns; adds a problem for every missing required column or
-    /// column of the wrong type and returns null if there is any, or if the file cannot be read.
+    /// column of the wrong type, or more than <see cref="InputLimits.MaxColumns"/> columns, and returns null if there is
+    /// any, or if the file cannot be read.
     /// </summary>
     public static async Task<TableBatchReader?> OpenAsync(
         string path, string file, ColumnSpec[] specs, StudyProblemLog log, CancellationToken cancellationToken, TextConverter? convert = null)
@@ -132,6 +145,12 @@ internal sealed class TableBatchReader : IAsyncDisposable
             if (path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase))
             {
                 var parquet = await ParquetStreamingReader.OpenAsync(path, cancellationToken).ConfigureAwait(false);
+                if (TooWide(parquet.Columns.Count, file, log))
+                {
+                    await parquet.DisposeAsync().ConfigureAwait(false);
+                    return null;
+                }
+
                 if (CheckParquet(parquet, file, specs, log))
                 {
                     return new TableBatchReader(specs, file, parquet, null, [], 0, convert);
@@ -146,6 +165,12 @@ internal sealed class TableBatchReader : IAsyncDisposable
             if (!csv.TryReadRecord(header))
             {
                 log.Error(StudyProblemKind.TableUnreadable, file, null, null, $"empty file; a header row with {string.Join(", ", specs.Where(s => s.Required).Select(s => s.Name))} is needed");
+                csv.Dispose();
+                return null;
+            }
+
+            if (TooWide(header.Count, file, log))
+            {
                 csv.Dispose();
                 return null;
             }

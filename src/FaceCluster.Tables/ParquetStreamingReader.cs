@@ -112,7 +112,7 @@ public sealed class ParquetStreamingReader : IAsyncDisposable
             reader = await ParquetReader.CreateAsync(path, Options, cancellationToken).ConfigureAwait(false);
             return new ParquetStreamingReader(path, reader);
         }
-        catch (Exception e) when (e is not (InvalidInputException or OperationCanceledException or OutOfMemoryException))
+        catch (Exception e) when (e is not (InvalidInputException or OperationCanceledException))
         {
             if (reader is not null)
             {
@@ -158,7 +158,7 @@ public sealed class ParquetStreamingReader : IAsyncDisposable
             using var group = reader.OpenRowGroupReader(rowGroup);
             return new ParquetColumn(field.Name, await ReadAsync(group, field, (int)rows, cancellationToken).ConfigureAwait(false));
         }
-        catch (Exception e) when (e is not (InvalidInputException or OperationCanceledException or OutOfMemoryException))
+        catch (Exception e) when (e is not (InvalidInputException or OperationCanceledException))
         {
             throw Unreadable(Path, e);
         }

@@ -22,9 +22,9 @@ public static class ParquetTableReader
     public static Task<ParquetTable> ReadAllAsync(string path, CancellationToken cancellationToken = default) =>
         ReadAsync(path, checkSchema: null, cancellationToken);
 
-    /// <summary>Reads the whole table after <paramref name="checkSchema"/> has accepted its (non-empty) list of columns.</summary>
+    /// <summary>Reads the whole table after <paramref name="checkSchema"/> has accepted its (non-empty) list of columns and its row count.</summary>
     internal static async Task<ParquetTable> ReadAsync(
-        string path, Action<IReadOnlyList<DataField>>? checkSchema, CancellationToken cancellationToken)
+        string path, Action<IReadOnlyList<DataField>, long>? checkSchema, CancellationToken cancellationToken)
     {
         InputFile.RequireExisting(path);
         try
@@ -33,8 +33,8 @@ public static class ParquetTableReader
             await using (reader.ConfigureAwait(false))
             {
                 var fields = FlatFields(path, reader.Schema);
-                checkSchema?.Invoke(fields);
                 var rows = reader.RowGroups.Sum(g => g.RowCount);
+                checkSchema?.Invoke(fields, rows);
                 if (rows > Array.MaxLength)
                 {
                     throw InvalidInputException.InFile(path, $"{rows} rows are more than one table can hold in memory");
@@ -51,10 +51,11 @@ public static class ParquetTableReader
                 return new ParquetTable(columns, path);
             }
         }
-        catch (Exception e) when (e is not (InvalidInputException or OperationCanceledException or OutOfMemoryException))
+        catch (Exception e) when (e is not (InvalidInputException or OperationCanceledException))
         {
             // Parquet.Net reports damaged files with many exception types (IOException, ThriftProtocolException,
-            // ParquetException, argument and index errors from decoding); all of them mean the same to the user.
+            // ParquetException, argument and index errors from decoding); all of them mean the same to the user. A damaged
+            // page header can claim gigabytes, which ends in OutOfMemoryException: also the file's fault.
             throw InvalidInputException.InFile(path, $"not a readable Parquet file ({InputFile.Brief(e.Message)})", innerException: e);
         }
     }

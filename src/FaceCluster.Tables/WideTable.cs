@@ -9,7 +9,8 @@ namespace FaceCluster.Tables;
 /// <remarks>
 /// Every instance is valid: the constructor refuses (with <see cref="InvalidInputException"/> naming
 /// <see cref="SourcePath"/>, the 1-based row and the column) empty or duplicate seed ids, empty or duplicate
-/// column names, no attribute columns, fewer than <see cref="MinimumRows"/> rows, and NaN or infinite values.
+/// column names, no attribute columns, fewer than <see cref="MinimumRows"/> rows, NaN or infinite values, and
+/// columns whose centred sums of squares exceed <see cref="InputLimits.MaxSumOfSquares"/> (see <see cref="ValueChecks"/>).
 /// The arrays are taken as they are, not copied; do not change them afterwards.
 /// </remarks>
 public sealed class WideTable
@@ -200,16 +201,8 @@ public sealed class WideTable
             }
         }
 
-        for (var k = 0; k < Values.Length; k++)
-        {
-            if (!double.IsFinite(Values[k]))
-            {
-                throw InvalidInputException.InFile(
-                    SourcePath,
-                    $"{InvariantText.Format(Values[k])} is not allowed; values must be finite numbers",
-                    (k / ColumnCount) + 1,
-                    Attributes[k % ColumnCount]);
-            }
-        }
+        // One pass for finiteness and column sums, one for the centred sums of squares (which the analysis would
+        // otherwise overflow into NaN).
+        ValueChecks.CheckInput(SourcePath, Attributes, Values);
     }
 }

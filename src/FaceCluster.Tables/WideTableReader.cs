@@ -50,7 +50,7 @@ public static class WideTableReader
 
     private static async Task<WideTable> ReadParquetAsync(string path, CancellationToken cancellationToken)
     {
-        var table = await ParquetTableReader.ReadAsync(path, fields => CheckSchema(path, fields), cancellationToken)
+        var table = await ParquetTableReader.ReadAsync(path, (fields, rows) => CheckSchema(path, fields, rows), cancellationToken)
             .ConfigureAwait(false);
         var rows = table.RowCount;
         var seedIds = (string?[])table.Columns[0].Values;
@@ -98,8 +98,10 @@ public static class WideTableReader
         return new WideTable(seedIds!, attributes, values, path);
     }
 
-    private static void CheckSchema(string path, IReadOnlyList<DataField> fields)
+    private static void CheckSchema(string path, IReadOnlyList<DataField> fields, long rows)
     {
+        // Before any column is decoded: a table far over the limits is refused without allocating it.
+        InputLimits.CheckWideShape(path, rows, fields.Count - 1);
         var first = fields[0];
         if (first.Name != WideTable.SeedIdColumn)
         {
@@ -154,6 +156,12 @@ public static class WideTableReader
     private static async Task<WideTable> ReadCsvAsync(string path, CancellationToken cancellationToken)
     {
         InputFile.RequireExisting(path);
+        var length = new FileInfo(path).Length;
+        if (length > InputLimits.MaxCsvBytes)
+        {
+            throw InvalidInputException.InFile(path, $"{length} bytes; CSV wide tables are read whole and the limit is {InputLimits.MaxCsvBytes} bytes (write Parquet instead; docs/limits.md)");
+        }
+
         string text;
         try
         {
@@ -178,6 +186,7 @@ public static class WideTableReader
 
         var attributes = header[1..];
         var rows = records.Count - 1;
+        InputLimits.CheckWideShape(path, rows, attributes.Length);
         var seedIds = new string[rows];
         var values = new double[(long)rows * attributes.Length];
         for (var i = 0; i < rows; i++)

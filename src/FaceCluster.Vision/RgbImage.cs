@@ -9,7 +9,8 @@ namespace FaceCluster.Vision;
 /// </summary>
 /// <remarks>
 /// <see cref="Decode(string, long)"/> reads JPEG, PNG, WebP, BMP and GIF (first frame) with SkiaSharp: the header is
-/// read first and an image over the pixel limit is refused before any pixel is decoded; the EXIF orientation of JPEG
+/// read first and an image over the pixel limit or <see cref="MaxSide"/> is refused before any pixel is decoded (a file
+/// over <see cref="MaxFileBytes"/> before it is read); the EXIF orientation of JPEG
 /// and WebP files is applied (the stored pixels are rotated or mirrored as a viewer would show them); alpha is
 /// dropped without compositing (as PIL's <c>convert("RGB")</c>); no colour-profile conversion is made.
 /// </remarks>
@@ -17,6 +18,12 @@ public sealed class RgbImage
 {
     /// <summary>The default largest image decoded: 50 megapixels (about 150 MB as RGB).</summary>
     public const long DefaultMaxPixels = 50_000_000;
+
+    /// <summary>The longest side decoded, whatever the pixel limit (as FaceCluster.Studies' ImageLimits; docs/limits.md).</summary>
+    public const int MaxSide = 16_384;
+
+    /// <summary>The largest file read (256 MiB; as FaceCluster.Studies' ImageLimits): files are read whole before decoding.</summary>
+    public const long MaxFileBytes = 256L * 1024 * 1024;
 
     private readonly byte[] _pixels;
 
@@ -65,6 +72,12 @@ public sealed class RgbImage
         byte[] bytes;
         try
         {
+            var length = new FileInfo(path).Length;
+            if (length > MaxFileBytes)
+            {
+                throw new ImageDecodeException(ImageDecodeReason.TooLarge, path, $"{length} bytes is over the limit of {MaxFileBytes} bytes an image file");
+            }
+
             bytes = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
@@ -185,6 +198,11 @@ public sealed class RgbImage
         if (width < 1 || height < 1)
         {
             throw new ImageDecodeException(ImageDecodeReason.Corrupt, path, $"the header gives a size of {width} x {height}");
+        }
+
+        if (width > MaxSide || height > MaxSide)
+        {
+            throw new ImageDecodeException(ImageDecodeReason.TooLarge, path, $"{width} x {height} is over the limit of {MaxSide} pixels a side");
         }
 
         if ((long)width * height > maxPixels)

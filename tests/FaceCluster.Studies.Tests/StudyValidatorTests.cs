@@ -1,3 +1,4 @@
+using FaceCluster.Tables;
 namespace FaceCluster.Studies.Tests;
 
 public sealed class StudyValidatorTests : IDisposable
@@ -486,6 +487,36 @@ public sealed class StudyValidatorTests : IDisposable
         var result = await Validate();
 
         Single(result, StudyProblemKind.ImageUnreadable, "images.parquet", 7, "path", "\"images/m5.png\" is not a readable image");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Image_over_the_size_limit_is_refused_from_its_header(bool decode)
+    {
+        // 16,000 x 16,000: a gigabyte to decode, from a file of a few kilobytes.
+        Directory.CreateDirectory(Path.Combine(_study.Path, "images"));
+        _study.Images[_study.ImageRow("m1") - 1][5] = "images/huge.png";
+        await File.WriteAllBytesAsync(Path.Combine(_study.Path, "images", "huge.png"), StudyFolderBuilder.HeaderOnlyPng(16_000, 16_000), Ct);
+
+        var result = await Validate(options: new StudyValidationOptions { DecodeImages = decode });
+
+        Single(result, StudyProblemKind.ImageUnreadable, "images.parquet", 3, "path", "16000 x 16000 is 256 megapixels, over the limit of 100");
+    }
+
+    [Fact]
+    public async Task A_study_table_with_too_many_columns_is_refused()
+    {
+        await _study.WriteAsync(csv: true);
+        var images = Path.Combine(_study.Path, "images.csv");
+        var lines = await File.ReadAllLinesAsync(images, Ct);
+        var extra = InputLimits.MaxColumns;
+        lines = [.. lines.Select((line, i) => line + string.Concat(Enumerable.Range(0, extra).Select(j => i == 0 ? $",extra{j}" : ",0")))];
+        await File.WriteAllLinesAsync(images, lines, Ct);
+
+        var result = await StudyValidator.ValidateAsync(_study.Path, null, null, Ct);
+
+        Single(result, StudyProblemKind.TableUnreadable, "images.csv", null, null, $"columns; the limit is {InputLimits.MaxColumns}");
     }
 
     [Fact]

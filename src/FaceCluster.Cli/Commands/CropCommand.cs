@@ -87,6 +87,13 @@ internal static class CropCommand
             throw new InvalidInputException($"{study}: not a study folder ({StudyManifest.FileName} is missing)");
         }
 
+        // Refused here, before the run starts and before the output folder exists, so that a path leaving the study
+        // folder is bad input (exit 2) naming the user's own images table; the crop kind checks again on the silos.
+        if (StudyFolder.Open(study).ImagesPath is { } images)
+        {
+            new StudyPaths(study).RequireAll(await StudyImageTable.ReadAsync(images, cancellationToken).ConfigureAwait(false));
+        }
+
         if (models is not null)
         {
             Environment.SetEnvironmentVariable(Vision.MtcnnModels.DirectoryVariable, Path.GetFullPath(models));

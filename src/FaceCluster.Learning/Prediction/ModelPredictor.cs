@@ -185,6 +185,7 @@ public static class ModelPredictor
 
         var output = new List<ParquetColumn> { new("image_id", ids.ToArray()), new("kind", kinds.ToArray()), new(WideTable.SeedIdColumn, seeds.ToArray()) };
         output.AddRange(attributes.Select((a, j) => new ParquetColumn(a, columns[j].ToArray())));
+        ValueChecks.RequireFiniteResult("predict", Path.GetFileName(outputPath), output);
         await ParquetTableWriter.WriteAsync(outputPath, output, cancellationToken).ConfigureAwait(false);
         return ids.Count;
     }
@@ -315,6 +316,18 @@ public static class ModelPredictor
             }
 
             var data = values.Select(v => (double)v).ToArray();
+
+            // A diverged model gives NaN predictions; they would pass silently into the PPCA as X.
+            for (var i = 0; i < data.Length; i++)
+            {
+                if (!double.IsFinite(data[i]))
+                {
+                    throw new InvalidInputException(
+                        $"predict: {Path.GetFileName(outputPath)}: row {(i / width) + 1}, column \"{manifest.Attributes[i % width]}\": the prediction is " +
+                        $"{InvariantText.Format(data[i])}, not a finite number (the model's weights are not finite); nothing was written");
+                }
+            }
+
             if (layout == PredictionKind.Seed)
             {
                 var table = new WideTable([.. seeds], [.. manifest.Attributes], data, outputPath);

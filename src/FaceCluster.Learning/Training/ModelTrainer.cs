@@ -449,6 +449,14 @@ public static class ModelTrainer
                             loss = mse.item<float>();
                         }
 
+                        // A diverged loss would make every later weight NaN and the model's predictions silently NaN.
+                        if (!double.IsFinite(loss))
+                        {
+                            throw new InvalidInputException(
+                                $"train: loss.parquet: epoch {epoch + 1}, batch {b + 1}: the training loss is {InvariantText.Format(loss)}, not a finite number " +
+                                "(targets too large or the learning rate too high); training stopped, no model was written");
+                        }
+
                         step++;
                         var last = b == perEpoch - 1;
                         double? heldOut = null;

@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Globalization;
+using System.IO.Compression;
 using System.Text;
 using FaceCluster.Tables;
 using SkiaSharp;
@@ -191,5 +193,60 @@ public sealed class StudyFolderBuilder : IDisposable
         catch (DirectoryNotFoundException)
         {
         }
+    }
+
+    /// <summary>
+    /// A PNG whose header says <paramref name="width"/> x <paramref name="height"/> (one row of pixel data follows):
+    /// a few hundred bytes that would take gigabytes to decode.
+    /// </summary>
+    public static byte[] HeaderOnlyPng(int width, int height)
+    {
+        using var png = new MemoryStream();
+        png.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
+        var header = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(header, width);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
+        header[8] = 8;
+        header[9] = 2;
+        Chunk(png, "IHDR", header);
+        using (var data = new MemoryStream())
+        {
+            using (var zlib = new ZLibStream(data, CompressionLevel.Optimal, leaveOpen: true))
+            {
+                zlib.Write(new byte[1 + (width * 3)]);
+            }
+
+            Chunk(png, "IDAT", data.ToArray());
+        }
+
+        Chunk(png, "IEND", []);
+        return png.ToArray();
+    }
+
+    private static void Chunk(Stream png, string type, byte[] data)
+    {
+        var length = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
+        png.Write(length);
+        var body = Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+        png.Write(body);
+        var crc = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32(body));
+        png.Write(crc);
+    }
+
+    private static uint Crc32(byte[] bytes)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in bytes)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+            }
+        }
+
+        return ~crc;
     }
 }

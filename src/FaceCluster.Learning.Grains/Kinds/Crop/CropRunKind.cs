@@ -170,6 +170,8 @@ public sealed class CropRunKind : IRunKind, IDisposable
             }
         }
 
+        // Every path before anything is written: no pixel from outside the study folder reaches a shard.
+        new StudyPaths(study).RequireAll(table);
         var output = files.Output(request);
         Directory.CreateDirectory(CropSet.ShardFolder(output));
         var wanted = ManifestOf(settings, settings.StudyName ?? study, manifest.Name, table.Images.Count);
@@ -203,7 +205,7 @@ public sealed class CropRunKind : IRunKind, IDisposable
 
         var images = table.Images.Skip(first).Take(count).ToArray();
         var records = await Task.Factory.StartNew(
-            () => CropImages(study, images, settings, cancellationToken),
+            () => CropImages(new StudyPaths(study), table.File, images, settings, cancellationToken),
             cancellationToken,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default).ConfigureAwait(false);
@@ -211,13 +213,14 @@ public sealed class CropRunKind : IRunKind, IDisposable
         return ct => CropShard.WriteAsync(shard, records, ct);
     }
 
-    private FaceCropRecord[] CropImages(string study, StudyImage[] images, CropParameters settings, CancellationToken cancellationToken)
+    private FaceCropRecord[] CropImages(StudyPaths paths, string tableFile, StudyImage[] images, CropParameters settings, CancellationToken cancellationToken)
     {
         var detector = Rent(settings);
         try
         {
             var records = new FaceCropRecord[images.Length];
-            var maxPixels = (long)(settings.MaxMegapixels * 1_000_000);
+            // The run's limit, never above the hard one (docs/limits.md); both are checked on the header, before decoding.
+            var maxPixels = Math.Min((long)(settings.MaxMegapixels * 1_000_000), ImageLimits.MaxPixels);
             for (var start = 0; start < images.Length; start += settings.BatchSize)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -227,7 +230,8 @@ public sealed class CropRunKind : IRunKind, IDisposable
                 {
                     try
                     {
-                        decoded[i] = RgbImage.Decode(Path.Combine(study, batch[i].Path!), maxPixels);
+                        // Confined again here: the study may have changed since the prepare stage checked it.
+                        decoded[i] = RgbImage.Decode(paths.Require(batch[i].Path!, tableFile, batch[i].Row), maxPixels);
                     }
                     catch (ImageDecodeException e)
                     {
