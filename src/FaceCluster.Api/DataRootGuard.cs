@@ -2,7 +2,8 @@ namespace FaceCluster.Api;
 
 /// <summary>
 /// Checks that a path of a request stays inside the data root: relative, no '..' leaving it, and no symbolic link on
-/// the way (file or folder) whose target is outside the data root.
+/// the way (file or folder) whose target is outside the data root. Its messages echo the path as the request gave it,
+/// bounded (<see cref="ApiText.Bounded"/>), and never the data root's absolute path.
 /// </summary>
 public static class DataRootGuard
 {
@@ -19,17 +20,22 @@ public static class DataRootGuard
             throw new ArgumentException($"{field}: a path relative to the data root is required.");
         }
 
-        if (Path.IsPathRooted(relativePath) || relativePath.StartsWith('~'))
-        {
-            throw new ArgumentException($"{field}: '{relativePath}' must be relative to the data root, not absolute.");
-        }
-
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataRoot));
         var realRoot = RealPath(root);
+        var shown = ApiText.Bounded(relativePath);
+        if (Path.IsPathRooted(relativePath) || relativePath.StartsWith('~'))
+        {
+            // An absolute path may be the data root's own: say it relative to the root instead of echoing the root.
+            var hint = Path.IsPathRooted(relativePath) && IsUnder(Path.GetFullPath(relativePath), root)
+                ? $" (here '{ApiText.Bounded(Path.GetRelativePath(root, Path.GetFullPath(relativePath)))}')"
+                : string.Empty;
+            throw new ArgumentException($"{field}: an absolute path is not accepted; give it relative to the data root{hint}.");
+        }
+
         var full = Path.GetFullPath(Path.Combine(root, relativePath.Replace('\\', '/')));
         if (!IsUnder(full, root))
         {
-            throw new ArgumentException($"{field}: '{relativePath}' leaves the data root.");
+            throw new ArgumentException($"{field}: '{shown}' leaves the data root.");
         }
 
         // Walk from the root to the path: every existing link must resolve inside the (real) data root.
@@ -46,7 +52,7 @@ public static class DataRootGuard
             var target = info.ResolveLinkTarget(returnFinalTarget: true);
             if (target is null || !IsUnder(RealPath(target.FullName), realRoot))
             {
-                throw new ArgumentException($"{field}: '{relativePath}' goes through a symbolic link that leaves the data root.");
+                throw new ArgumentException($"{field}: '{shown}' goes through a symbolic link that leaves the data root.");
             }
         }
 
@@ -57,7 +63,7 @@ public static class DataRootGuard
         path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
     /// <summary>The path with every link of its existing part resolved.</summary>
-    private static string RealPath(string path)
+    internal static string RealPath(string path)
     {
         var full = Path.GetFullPath(path);
         var parts = full.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);

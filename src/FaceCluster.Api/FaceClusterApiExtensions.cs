@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -9,6 +10,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Dashboard;
 
@@ -40,7 +43,9 @@ public static class FaceClusterApiExtensions
 
     /// <summary>
     /// Adds the API's services: options from <c>FaceCluster:Api</c> (data root from <c>FaceCluster:DataRoot</c>), the
-    /// bearer tokens (checked at once: no tokens and no <c>AllowAnonymous</c> throws), authentication and authorization.
+    /// bearer tokens (checked at once: no tokens and no <c>AllowAnonymous</c> throws), authentication and authorization,
+    /// and a logger factory that masks tokens in every log record (it replaces the application's
+    /// <see cref="ILoggerFactory"/>; logging providers may be added before or after).
     /// </summary>
     public static IServiceCollection AddFaceClusterApi(this IServiceCollection services, IConfiguration configuration, Action<FaceClusterApiOptions>? configure = null)
     {
@@ -53,9 +58,27 @@ public static class FaceClusterApiExtensions
             throw new InvalidOperationException("The FaceCluster HTTP API needs an absolute data root (FaceCluster:DataRoot).");
         }
 
-        var tokens = ApiTokens.From(options, Environment.GetEnvironmentVariable(FaceClusterApiOptions.TokensVariable));
+        if (!System.Net.IPAddress.TryParse(options.ListenAddress, out _))
+        {
+            throw new InvalidOperationException($"{FaceClusterApiOptions.SectionName}:ListenAddress must be an IP address, got '{ApiText.Bounded(options.ListenAddress)}'.");
+        }
+
+        var entries = ApiTokens.Entries(options, Environment.GetEnvironmentVariable(FaceClusterApiOptions.TokensVariable));
+        var redactor = new LogRedactor(entries.Select(t => t.Token));
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
-        services.AddSingleton(tokens);
+        services.AddSingleton(new ApiTokens(entries, options.AllowAnonymous));
+        services.AddSingleton(redactor);
+
+        // Every logger of the application goes through the redactor: ASP.NET Core logs request URLs (query strings
+        // included) before any middleware could clean them.
+        services.AddLogging();
+        services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(provider => new RedactingLoggerFactory(
+            new LoggerFactory(
+                provider.GetServices<ILoggerProvider>(),
+                provider.GetRequiredService<IOptionsMonitor<LoggerFilterOptions>>(),
+                provider.GetService<IOptions<LoggerFactoryOptions>>(),
+                provider.GetService<IExternalScopeProvider>()),
+            redactor)));
         services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
@@ -134,20 +157,55 @@ public static class FaceClusterApiExtensions
         dashboard.RequireAuthorization(Policy);
     }
 
+    /// <summary>
+    /// Ready when the cluster has an active silo, its grain storage answers a read (<see cref="IStorageProbeGrain"/>: a
+    /// real read, not an answer from memory) and the run registry answers, each within
+    /// <see cref="FaceClusterApiOptions.ReadyTimeout"/>; otherwise 503 with every failing check, in one line.
+    /// </summary>
     private static async Task<IResult> ReadyAsync(IClusterClient client, IOptions<FaceClusterApiOptions> options)
     {
-        try
+        var timeout = options.Value.ReadyTimeout;
+        // Orleans answers the active silos from its membership table (in Redis for a Redis cluster): a hung table hangs it.
+        var silos = Check("cluster membership", async () =>
         {
-            await client.GetGrain<IRunRegistryGrain>(0).List().AsTask().WaitAsync(options.Value.ReadyTimeout).ConfigureAwait(false);
-            return Results.Text("ready");
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
+            var hosts = await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).ConfigureAwait(false);
+            return hosts.Count == 0 ? "no active silo" : null;
+        });
+        var storage = Check("grain storage", async () =>
         {
-            return Results.Text($"not ready: {e.GetType().Name}", statusCode: StatusCodes.Status503ServiceUnavailable);
+            await client.GetGrain<IStorageProbeGrain>(0).Probe().ConfigureAwait(false);
+            return null;
+        });
+        var registry = Check("the run registry", async () =>
+        {
+            await client.GetGrain<IRunRegistryGrain>(0).List().ConfigureAwait(false);
+            return null;
+        });
+
+        var problems = (await Task.WhenAll(silos, storage, registry).ConfigureAwait(false)).OfType<string>().ToList();
+        return problems.Count == 0
+            ? Results.Text("ready")
+            : Results.Text($"not ready: {string.Join("; ", problems)}", statusCode: StatusCodes.Status503ServiceUnavailable);
+
+        async Task<string?> Check(string what, Func<Task<string?>> check)
+        {
+            try
+            {
+                return await check().WaitAsync(timeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                return $"{what} did not answer within {timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s";
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The type only: messages may hold connection strings.
+                return $"{what} failed ({e.GetType().Name})";
+            }
         }
     }
 
-    private static async Task<IResult> SubmitAsync(HttpContext context, IClusterClient client, IOptions<FaceClusterApiOptions> options)
+    private static async Task<IResult> SubmitAsync(HttpContext context, IClusterClient client, ApiTokens tokens, IOptions<FaceClusterApiOptions> options)
     {
         RunSubmission submission;
         RunRequest request;
@@ -155,15 +213,15 @@ public static class FaceClusterApiExtensions
         {
             var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
             submission = RunSubmission.Parse(body);
-            request = submission.ToRequest(options.Value.DataRoot);
+            request = submission.ToRequest(options.Value.DataRoot, Submitter(context.User, tokens));
         }
         catch (JsonException e)
         {
-            return Problem("the body must be a JSON object of a run (kind, out, parameters): " + OneLine(e.Message));
+            return Problem("the body must be a JSON object of a run (kind, out, parameters): " + e.Message, options.Value.DataRoot);
         }
         catch (ArgumentException e)
         {
-            return Problem(e.Message);
+            return Problem(e.Message, options.Value.DataRoot);
         }
 
         var runId = submission.RunId ?? string.Create(CultureInfo.InvariantCulture, $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid():N}")[..32];
@@ -174,18 +232,44 @@ public static class FaceClusterApiExtensions
         }
         catch (ArgumentException e)
         {
-            return Problem(e.Message);
+            // The silo's refusal may name inputs by their full path: answered relative to the data root.
+            return Problem(e.Message, options.Value.DataRoot);
         }
 
         context.Response.Headers.Location = $"/api/runs/{runId}";
         return Results.Json(StatusJson(status), Json, statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> ListAsync(IClusterClient client)
+    /// <summary>
+    /// Every run of the registry with its status; a coordinator that does not answer within
+    /// <see cref="FaceClusterApiOptions.StatusTimeout"/> (its silo busy or gone, its storage hung) is listed as
+    /// <c>{"run_id": ..., "state": "unresponsive"}</c> rather than holding up the whole listing.
+    /// </summary>
+    private static async Task<IResult> ListAsync(IClusterClient client, IOptions<FaceClusterApiOptions> options)
     {
-        var ids = await client.GetGrain<IRunRegistryGrain>(0).List().ConfigureAwait(false);
-        var statuses = await Task.WhenAll(ids.Select(id => client.GetGrain<IRunCoordinatorGrain>(id).GetStatus().AsTask())).ConfigureAwait(false);
-        return Results.Json(new JsonObject { ["runs"] = new JsonArray([.. statuses.Select(StatusJson)]) }, Json);
+        var timeout = options.Value.StatusTimeout;
+        IReadOnlyList<string> ids;
+        try
+        {
+            ids = await client.GetGrain<IRunRegistryGrain>(0).List().AsTask().WaitAsync(options.Value.ReadyTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return Results.Json(new JsonObject { ["error"] = "the run registry did not answer" }, Json, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
+        var statuses = await Task.WhenAll(ids.Select(async id =>
+        {
+            try
+            {
+                return StatusJson(await client.GetGrain<IRunCoordinatorGrain>(id).GetStatus().AsTask().WaitAsync(timeout).ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is TimeoutException or OrleansException)
+            {
+                return new JsonObject { ["run_id"] = id, ["state"] = "unresponsive" };
+            }
+        })).ConfigureAwait(false);
+        return Results.Json(new JsonObject { ["runs"] = new JsonArray([.. statuses]) }, Json);
     }
 
     private static async Task<IResult> StatusAsync(string id, IClusterClient client)
@@ -251,7 +335,7 @@ public static class FaceClusterApiExtensions
             Json);
     }
 
-    private static async Task<IResult> CancelAsync(string id, IClusterClient client)
+    private static async Task<IResult> CancelAsync(string id, ClaimsPrincipal user, IClusterClient client, ApiTokens tokens)
     {
         if (!RunPaths.IsValidRunId(id))
         {
@@ -259,13 +343,31 @@ public static class FaceClusterApiExtensions
         }
 
         var coordinator = client.GetGrain<IRunCoordinatorGrain>(id);
-        if (IsUnknown(await coordinator.GetStatus().ConfigureAwait(false)))
+        var status = await coordinator.GetStatus().ConfigureAwait(false);
+        if (IsUnknown(status))
         {
             return NotFound(id);
         }
 
+        if (!MayCancel(user, status, tokens))
+        {
+            return Results.Json(
+                new JsonObject { ["error"] = $"run {id} was submitted by another token: only its submitter or an admin token may cancel it" },
+                Json,
+                statusCode: StatusCodes.Status403Forbidden);
+        }
+
         return Results.Json(StatusJson(await coordinator.Cancel().ConfigureAwait(false)), Json);
     }
+
+    /// <summary>The name of the token of <paramref name="user"/>, recorded with the run; null for an anonymous API.</summary>
+    private static string? Submitter(ClaimsPrincipal user, ApiTokens tokens) => tokens.Anonymous ? null : user.Identity?.Name;
+
+    /// <summary>An anonymous API lets everyone cancel; otherwise the submitter's token or an admin token.</summary>
+    private static bool MayCancel(ClaimsPrincipal user, RunStatus status, ApiTokens tokens) =>
+        tokens.Anonymous
+        || user.HasClaim(ApiTokens.AdminClaim, "true")
+        || (status.Submitter is not null && string.Equals(status.Submitter, user.Identity?.Name, StringComparison.Ordinal));
 
     /// <summary>The coordinator of an unknown id answers with an error and no stage.</summary>
     private static bool IsUnknown(RunStatus status) => status.Stage.Length == 0 && status.OutputPath.Length == 0;
@@ -288,6 +390,7 @@ public static class FaceClusterApiExtensions
             ["error"] = status.Error,
             ["out"] = status.OutputPath,
             ["kind"] = status.Kind,
+            ["submitter"] = status.Submitter,
             ["detail"] = status.Detail,
             ["stages"] = new JsonArray([.. (status.Stages ?? []).Select(s => (JsonNode)new JsonObject
             {
@@ -304,12 +407,11 @@ public static class FaceClusterApiExtensions
     private static string Name(RunState state) => state.ToString().ToLowerInvariant();
 
     private static IResult NotFound(string id) =>
-        Results.Json(new JsonObject { ["error"] = $"no run with id '{OneLine(id)}'" }, Json, statusCode: StatusCodes.Status404NotFound);
+        Results.Json(new JsonObject { ["error"] = $"no run with id '{ApiText.Bounded(id)}'" }, Json, statusCode: StatusCodes.Status404NotFound);
 
-    internal static IResult Problem(string message) =>
-        Results.Json(new JsonObject { ["error"] = OneLine(message) }, Json, statusCode: StatusCodes.Status400BadRequest);
-
-    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
+    /// <summary>A 400 with <paramref name="message"/> on one line, bounded, without the data root's absolute path.</summary>
+    internal static IResult Problem(string message, string? dataRoot = null) =>
+        Results.Json(new JsonObject { ["error"] = ApiText.Sanitize(message, dataRoot) }, Json, statusCode: StatusCodes.Status400BadRequest);
 
     private static JsonSerializerOptions CreateJson()
     {

@@ -12,7 +12,8 @@ namespace FaceCluster.Api;
 
 /// <summary>
 /// A ready-made web application serving the API around an existing <see cref="IClusterClient"/> (an
-/// <c>EmbeddedCluster</c>'s, or a client of a remote cluster): Kestrel on <c>127.0.0.1</c> (port 0: a free one), the
+/// <c>EmbeddedCluster</c>'s, or a client of a remote cluster): Kestrel on <c>FaceCluster:Api:ListenAddress</c> (default
+/// <c>127.0.0.1</c>; port 0: a free one), the
 /// API, telemetry, <c>/metrics</c> and, unless <c>FaceCluster:Api:Dashboard</c> is false, the Orleans Dashboard at
 /// <c>/dashboard</c> (whose silos need <c>silo.AddDashboard()</c>).
 /// </summary>
@@ -33,7 +34,7 @@ public sealed class FaceClusterApiHost : IAsyncDisposable
     /// <summary>Builds and starts the application.</summary>
     /// <param name="client">The cluster client (also registered as <see cref="IGrainFactory"/>).</param>
     /// <param name="configuration">Settings: <c>FaceCluster:DataRoot</c>, <c>FaceCluster:Api:*</c>.</param>
-    /// <param name="port">The port on 127.0.0.1; 0 picks a free one.</param>
+    /// <param name="port">The port; 0 picks a free one.</param>
     /// <param name="configureLogging">Logging of the application (tests capture it), or null for none.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     public static async Task<FaceClusterApiHost> StartAsync(
@@ -49,7 +50,8 @@ public sealed class FaceClusterApiHost : IAsyncDisposable
         builder.Configuration.AddConfiguration(configuration);
         builder.Logging.ClearProviders();
         configureLogging?.Invoke(builder.Logging);
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+        var address = IPAddress.TryParse(FaceClusterApiExtensions.ReadOptions(configuration).ListenAddress, out var parsed) ? parsed : IPAddress.Loopback;
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(address, port));
         builder.Services.AddRouting();
         builder.Services.AddSingleton(client);
         builder.Services.AddSingleton<IGrainFactory>(client);
@@ -74,8 +76,8 @@ public sealed class FaceClusterApiHost : IAsyncDisposable
             throw;
         }
 
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new FaceClusterApiHost(app, new Uri(address.TrimEnd('/') + "/"));
+        var listening = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new FaceClusterApiHost(app, new Uri(listening.TrimEnd('/') + "/"));
     }
 
     /// <summary>Stops the application (the cluster is left running).</summary>

@@ -52,12 +52,22 @@ public sealed record RunSubmission(string Kind, string Out, string? RunId, JsonO
             }
         }
 
-        return new RunSubmission(kind, output, Text("run_id"), parameters);
+        // Checked here, before the id becomes a grain key or a message: an id too long or malformed is refused, echoed bounded.
+        var runId = Text("run_id");
+        if (runId is not null && !RunPaths.IsValidRunId(runId))
+        {
+            throw new ArgumentException(
+                $"run_id: '{ApiText.Bounded(runId)}' ({runId.Length} characters) is not a valid run id (1-128 letters, digits, '.', '_' or '-', starting with a letter or digit)");
+        }
+
+        return new RunSubmission(kind, output, runId, parameters);
     }
 
     /// <summary>The request, with the output folder checked against <paramref name="dataRoot"/>.</summary>
+    /// <param name="dataRoot">The data root.</param>
+    /// <param name="submitter">The name of the token that submits it, or null (anonymous API).</param>
     /// <exception cref="ArgumentException">The output folder leaves the data root.</exception>
-    public RunRequest ToRequest(string dataRoot)
+    public RunRequest ToRequest(string dataRoot, string? submitter = null)
     {
         DataRootGuard.Check(dataRoot, Out, "out");
 
@@ -71,6 +81,6 @@ public sealed record RunSubmission(string Kind, string Out, string? RunId, JsonO
             }
         }
 
-        return new RunRequest(Kind, Out, Parameters.ToJsonString());
+        return new RunRequest(Kind, Out, Parameters.ToJsonString(), Submitter: submitter);
     }
 }

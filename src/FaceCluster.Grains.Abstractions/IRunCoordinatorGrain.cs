@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace FaceCluster.Grains;
 
 /// <summary>
@@ -14,7 +16,12 @@ public interface IRunCoordinatorGrain : IGrainWithStringKey
     ValueTask<RunStatus> Start(RunRequest request);
 
     /// <summary>Where the run stands.</summary>
+    /// <remarks>
+    /// Interleaves with every other call: it only reads the coordinator's in-memory state, and a status must answer while
+    /// a long turn (a start, a stage being planned) runs, so that listings do not wait for busy coordinators.
+    /// </remarks>
     [Alias("GetStatus")]
+    [AlwaysInterleave]
     ValueTask<RunStatus> GetStatus();
 
     /// <summary>Stops scheduling and marks the run cancelled; running ranges stop at their next check.</summary>

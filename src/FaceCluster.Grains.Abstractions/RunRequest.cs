@@ -14,6 +14,8 @@ namespace FaceCluster.Grains;
 /// </param>
 /// <param name="Parent">The run whose stage this run is (set by the coordinator that starts it), told when it ends; null for
 /// a run submitted by a client.</param>
+/// <param name="Submitter">The name of the API token that submitted the run (it, or an admin token, may cancel it); null
+/// for runs started by the command line or an embedded cluster, and for child runs.</param>
 [GenerateSerializer]
 [Immutable]
 [Alias("FaceCluster.RunRequest")]
@@ -21,4 +23,5 @@ public sealed record RunRequest(
     [property: Id(0)] string Kind,
     [property: Id(1)] string OutputPath,
     [property: Id(2)] string Parameters,
-    [property: Id(3)] string? Parent = null);
+    [property: Id(3)] string? Parent = null,
+    [property: Id(4)] string? Submitter = null);

@@ -15,6 +15,7 @@ namespace FaceCluster.Grains;
 /// <param name="Detail">What the stage is doing, when its work says (for example "epoch 2, loss 0.071"); for a stage that is
 /// a child run, the child's stage.</param>
 /// <param name="Stages">Every stage so far and its progress, in order.</param>
+/// <param name="Submitter">The name of the API token that submitted the run (<see cref="RunRequest.Submitter"/>), or null.</param>
 [GenerateSerializer]
 [Immutable]
 [Alias("FaceCluster.RunStatus")]
@@ -31,7 +32,8 @@ public sealed record RunStatus(
     [property: Id(9)] string OutputPath,
     [property: Id(10)] string Kind = "",
     [property: Id(11)] string? Detail = null,
-    [property: Id(12)] IReadOnlyList<StageProgress>? Stages = null);
+    [property: Id(12)] IReadOnlyList<StageProgress>? Stages = null,
+    [property: Id(13)] string? Submitter = null);
 
 /// <summary>The progress of one stage of a run.</summary>
 /// <param name="Name">The stage.</param>

@@ -794,7 +794,7 @@ public sealed partial class RunCoordinatorGrain(
         }).ToList();
         return new RunStatus(
             RunId, Run.State, stage?.Name ?? string.Empty, done, total, Run.SubmittedAt, Run.FinishedAt, eta, Run.Error, Run.Request.OutputPath,
-            Run.Request.Kind, detail, stages);
+            Run.Request.Kind, detail, stages, Run.Request.Submitter);
     }
 
     private List<StageReport> StageReports() => Run.Stages.Select(s => new StageReport(

@@ -30,6 +30,8 @@ namespace FaceCluster.Hosting;
 /// <param name="Advertised">The address other silos reach this one at, or null.</param>
 /// <param name="Dashboard">Whether the Orleans Dashboard's silo side runs (and the API serves its page).</param>
 /// <param name="LibTorch">A libtorch folder to load, or null.</param>
+/// <param name="ApiListenAddress">The address the HTTP API listens on (<c>FaceCluster:Api:ListenAddress</c>); null is
+/// <c>127.0.0.1</c>, so that the API is reachable from other machines only where a deployment says so.</param>
 public sealed record FaceClusterSiloSettings(
     string Clustering,
     FaceClusterRedisOptions? Redis,
@@ -41,7 +43,8 @@ public sealed record FaceClusterSiloSettings(
     string DataRoot,
     IPAddress? Advertised,
     bool Dashboard,
-    string? LibTorch)
+    string? LibTorch,
+    IPAddress? ApiListenAddress = null)
 {
     /// <summary>The configuration section.</summary>
     public const string Section = FaceClusterClusterOptions.SectionName;
@@ -61,6 +64,13 @@ public sealed record FaceClusterSiloSettings(
         if (settings["AdvertisedAddress"] is { Length: > 0 } address && !IPAddress.TryParse(address, out advertised))
         {
             problems.Add($"{Section}:AdvertisedAddress must be an IP address, got '{address}'");
+        }
+
+        var apiAddress = IPAddress.Loopback;
+        if (settings["Api:ListenAddress"] is { Length: > 0 } listen && !IPAddress.TryParse(listen, out apiAddress))
+        {
+            problems.Add($"{Section}:Api:ListenAddress must be an IP address (0.0.0.0 for every interface), got '{listen}'");
+            apiAddress = IPAddress.Loopback;
         }
 
         // The dashboard's silo side goes on every silo (the dashboard of an API silo shows them all) unless it is off.
@@ -99,7 +109,8 @@ public sealed record FaceClusterSiloSettings(
         }
 
         return new FaceClusterSiloSettings(
-            clustering, redis, clusterId, role, siloPort, gatewayPort, apiPort, dataRoot!, advertised, dashboard, settings["LibTorch"] is { Length: > 0 } lib ? lib : null);
+            clustering, redis, clusterId, role, siloPort, gatewayPort, apiPort, dataRoot!, advertised, dashboard, settings["LibTorch"] is { Length: > 0 } lib ? lib : null,
+            apiAddress);
     }
 
     private static int Port(IConfigurationSection settings, string key, int fallback, List<string> problems)
@@ -169,7 +180,7 @@ public static class FaceClusterSilo
         });
         if (settings.ApiPort > 0 && builder is WebApplicationBuilder web)
         {
-            web.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(settings.ApiPort));
+            web.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(settings.ApiListenAddress ?? IPAddress.Loopback, settings.ApiPort));
             web.Services.AddFaceClusterApi(web.Configuration);
             web.Services.AddFaceClusterTelemetry(web.Configuration);
         }
@@ -221,7 +232,7 @@ public static class FaceClusterSilo
         }
 
         builder.AddFaceClusterSilo(settings);
-        var api = settings.ApiPort > 0 ? $", HTTP API on port {settings.ApiPort}{(settings.Dashboard ? " with the dashboard at /dashboard" : string.Empty)}" : string.Empty;
+        var api = settings.ApiPort > 0 ? $", HTTP API on {settings.ApiListenAddress ?? IPAddress.Loopback} port {settings.ApiPort}{(settings.Dashboard ? " with the dashboard at /dashboard" : string.Empty)}" : string.Empty;
         await log.WriteLineAsync(
             $"silo: {settings.Clustering} clustering{(settings.Redis is null ? string.Empty : $" on {settings.Redis.ConnectionString}")}, cluster {settings.ClusterId}, role {settings.Role}, silo port {settings.SiloPort}, gateway port {settings.GatewayPort}, data root {settings.DataRoot}{torchNote}{api}").ConfigureAwait(false);
         if (builder is WebApplicationBuilder web)

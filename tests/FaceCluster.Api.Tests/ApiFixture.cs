@@ -12,7 +12,14 @@ namespace FaceCluster.Api.Tests;
 /// <summary>A one-silo embedded cluster, the API on a free 127.0.0.1 port in front of it, inputs under the data root, and the API's logs.</summary>
 public sealed class ApiFixture : IAsyncLifetime
 {
+    /// <summary>A plain token (the old form of the setting): named <c>token-1</c>, not an admin.</summary>
     public const string Token = "s3cret-token-0123456789abcdef";
+
+    /// <summary>The token named <c>alice</c>.</summary>
+    public const string AliceToken = "alice-token-9876543210fedcba";
+
+    /// <summary>The admin token named <c>ops</c>.</summary>
+    public const string AdminToken = "ops-admin-token-00112233445566";
     public const string XPath = "inputs/x.parquet";
     public const string YPath = "inputs/y.parquet";
 
@@ -50,6 +57,11 @@ public sealed class ApiFixture : IAsyncLifetime
         {
             ["FaceCluster:DataRoot"] = DataRoot,
             ["FaceCluster:Api:Tokens:0"] = Token,
+            ["FaceCluster:Api:Tokens:1:Name"] = "alice",
+            ["FaceCluster:Api:Tokens:1:Token"] = AliceToken,
+            ["FaceCluster:Api:Tokens:2:Name"] = "ops",
+            ["FaceCluster:Api:Tokens:2:Token"] = AdminToken,
+            ["FaceCluster:Api:Tokens:2:Admin"] = "true",
             ["FaceCluster:Telemetry:ActiveRunsInterval"] = "00:00:00.200",
         };
         foreach (var (key, value) in extra)
@@ -96,8 +108,21 @@ public sealed class ApiFixture : IAsyncLifetime
 
         private sealed class Logger(string category, ConcurrentQueue<string> logs) : ILogger
         {
+            // Scopes are recorded too: the hosting scope carries the request path.
             public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
+                where TState : notnull
+            {
+                logs.Enqueue($"scope {category}: {state}");
+                if (state is IEnumerable<KeyValuePair<string, object?>> values)
+                {
+                    foreach (var (key, value) in values)
+                    {
+                        logs.Enqueue($"  scope {key}={value}");
+                    }
+                }
+
+                return null;
+            }
 
             public bool IsEnabled(LogLevel logLevel) => true;
 

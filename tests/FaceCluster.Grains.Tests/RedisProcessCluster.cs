@@ -96,6 +96,19 @@ internal sealed class RedisProcessCluster : IAsyncDisposable
         return cluster;
     }
 
+    /// <summary>SIGSTOP to redis-server: it keeps its connections but answers nothing (a hung storage).</summary>
+    public Task PauseRedisAsync() => SignalAsync("STOP");
+
+    /// <summary>SIGCONT to redis-server: it answers again, the commands sent meanwhile included.</summary>
+    public Task ResumeRedisAsync() => SignalAsync("CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, _redis.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
     /// <summary>Starts a silo process (one worker slot, fast scheduling and failure detection).</summary>
     public SiloProcess StartSilo()
     {

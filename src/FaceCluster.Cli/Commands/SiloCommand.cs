@@ -30,6 +30,11 @@ internal static class SiloCommand
         var siloPort = new Option<int?>("--silo-port") { Description = $"Port between silos [default: {Section}:SiloPort, else 11111].", HelpName = "N" };
         var gatewayPort = new Option<int?>("--gateway-port") { Description = $"Port for clients [default: {Section}:GatewayPort, else 30000].", HelpName = "N" };
         var apiPort = new Option<int?>("--api-port") { Description = $"Port of the HTTP API, passed on as {Section}:ApiPort.", HelpName = "N" };
+        var apiAddress = new Option<string?>("--api-address")
+        {
+            Description = $"IP address the HTTP API listens on, passed on as {Section}:Api:ListenAddress [default: 127.0.0.1; 0.0.0.0 for every interface].",
+            HelpName = "IP",
+        };
         var data = new Option<string?>("--data") { Description = $"The data root shared by every silo at the same absolute path [default: {Section}:DataRoot].", HelpName = "DIR" };
         var libTorch = new Option<string?>("--libtorch")
         {
@@ -39,7 +44,7 @@ internal static class SiloCommand
         var advertise = new Option<string?>("--advertise") { Description = $"IP address other silos and clients reach this silo at [default: {Section}:AdvertisedAddress, else Orleans' choice; 127.0.0.1 for localhost].", HelpName = "IP" };
         var command = new Command("silo", "Run one silo of a FaceCluster cluster until SIGTERM or Ctrl+C.")
         {
-            clustering, redis, clusterId, role, siloPort, gatewayPort, apiPort, data, advertise, libTorch,
+            clustering, redis, clusterId, role, siloPort, gatewayPort, apiPort, apiAddress, data, advertise, libTorch,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -59,6 +64,7 @@ internal static class SiloCommand
             Set("SiloPort", parseResult.GetValue(siloPort));
             Set("GatewayPort", parseResult.GetValue(gatewayPort));
             Set("ApiPort", parseResult.GetValue(apiPort));
+            Set("Api:ListenAddress", parseResult.GetValue(apiAddress));
             Set("DataRoot", parseResult.GetValue(data) is { } root ? Path.GetFullPath(root) : null);
             Set("AdvertisedAddress", parseResult.GetValue(advertise));
             Set("LibTorch", parseResult.GetValue(libTorch) is { } folder ? Path.GetFullPath(folder) : null);
