@@ -358,6 +358,12 @@ public sealed partial class RunCoordinatorGrain(
                 LogReassigning(RunId, stage.Name, range.First, range.Silo!);
             }
 
+            if (review.Reassigned.Count > 0)
+            {
+                // Silo deaths count towards poison: the count must survive this coordinator's own death.
+                await PersistAsync(force: true);
+            }
+
             if (review.Poison.Count > 0)
             {
                 var poison = review.Poison[0];

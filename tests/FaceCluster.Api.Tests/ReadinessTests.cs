@@ -40,7 +40,7 @@ public sealed class ReadinessTests
         // A finished run in the registry: nothing wakes its coordinator, so listing it needs an activation, which reads
         // grain storage.
         var registry = cluster.Client.GetGrain<IRunRegistryGrain>(0);
-        await registry.Register("stored-run");
+        await registry.Register("stored-run", "stored-run-out", null);
         await registry.MarkFinished("stored-run");
 
         await cluster.PauseRedisAsync();

@@ -141,7 +141,7 @@ internal static class Poll
                 {
                     return await grains.GetGrain<IRunCoordinatorGrain>(runId).GetStatus();
                 }
-                catch (OrleansException)
+                catch (Exception e) when (e is OrleansException or Orleans.Runtime.Messaging.ConnectionFailedException or TimeoutException)
                 {
                     return null;
                 }
