@@ -44,7 +44,7 @@ public sealed partial class RunRegistryGrain(
             return null;
         }
 
-        if (OutputClaims.Internal(outputPath) is { } reason)
+        if (OutputClaims.Internal(outputPath, runId) is { } reason)
         {
             return reason;
         }

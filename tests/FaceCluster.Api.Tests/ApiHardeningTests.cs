@@ -21,7 +21,7 @@ public sealed class ApiHardeningTests(ApiFixture fixture) : IClassFixture<ApiFix
         ["y"] = ApiFixture.YPath,
         ["out"] = output,
         ["bootstrap"] = 2000,
-        ["replicates"] = 100000,
+        ["replicates"] = 10000,
         ["run_id"] = runId,
     };
 
@@ -109,7 +109,7 @@ public sealed class ApiHardeningTests(ApiFixture fixture) : IClassFixture<ApiFix
 
         // A run of the cluster's own clients (no submitter) is the admins' to cancel; an anonymous API lets anyone cancel.
         await fixture.Cluster.Client.GetGrain<IRunCoordinatorGrain>("embedded-run").Start(
-            new RunRequest("ppca", "out/embedded", """{"x":"inputs/x.parquet","y":"inputs/y.parquet","bootstrap":2000,"replicates":100000}"""));
+            new RunRequest("ppca", "out/embedded", """{"x":"inputs/x.parquet","y":"inputs/y.parquet","bootstrap":2000,"replicates":10000}"""));
         Assert.Null((await alice.GetFromJsonAsync<JsonObject>("api/runs/embedded-run", Ct))!["submitter"]);
         Assert.Equal(HttpStatusCode.Forbidden, (await alice.DeleteAsync("api/runs/embedded-run", Ct)).StatusCode);
         await using var open = await FaceClusterApiHost.StartAsync(

@@ -172,7 +172,7 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         using var http = fixture.Client();
         var body = SmallRun("out/cancelled", "cancel-run");
         body["bootstrap"] = 2000;
-        body["replicates"] = 100000;
+        body["replicates"] = 10000;
         Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("api/runs", body, Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.Conflict, (await http.GetAsync("api/runs/cancel-run/results", Ct)).StatusCode);
 
@@ -333,7 +333,7 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
             await Expect(baseline + 1, "with a run registered elsewhere");
             using var http = fixture.Client();
             var body = SmallRun("out/gauge", "gauge-run");
-            body["replicates"] = 100000;
+            body["replicates"] = 10000;
             Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("api/runs", body, Ct)).StatusCode);
             await Expect(baseline + 2, "with a run of this process as well");
             Assert.Equal(HttpStatusCode.OK, (await http.DeleteAsync("api/runs/gauge-run", Ct)).StatusCode);

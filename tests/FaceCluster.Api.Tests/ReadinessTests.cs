@@ -43,6 +43,9 @@ public sealed class ReadinessTests
         await registry.Register("stored-run", "stored-run-out", null);
         await registry.MarkFinished("stored-run");
 
+        // The watchdog may have woken its coordinator meanwhile: collect idle activations so that listing must activate it.
+        await cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
         await cluster.PauseRedisAsync();
         try
         {

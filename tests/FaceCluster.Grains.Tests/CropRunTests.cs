@@ -135,13 +135,17 @@ public sealed class CropRunTests : IAsyncLifetime
         var again = new RecordingObserver();
         await using (var harness = await ClusterHarness.StartAsync(1, _root, observer: again))
         {
+            // The folder is the unfinished first run's: another run may not write it meanwhile.
+            var taken = await Assert.ThrowsAsync<ArgumentException>(() => harness.Client.GetGrain<IRunCoordinatorGrain>("second").Start(Request("crops")).AsTask());
+            Assert.Contains("is being written by run first", taken.Message, StringComparison.Ordinal);
+
+            // The interrupted run resumes from its persisted state and only adds the missing shards; a later run into
+            // the finished folder computes nothing.
+            var resumed = await Poll.FinishedAsync(harness.Client, "first", TimeSpan.FromMinutes(3));
+            Assert.True(resumed.State == RunState.Completed, resumed.Error);
             await harness.Client.GetGrain<IRunCoordinatorGrain>("second").Start(Request("crops"));
             var status = await Poll.FinishedAsync(harness.Client, "second", TimeSpan.FromMinutes(3));
             Assert.True(status.State == RunState.Completed, status.Error);
-
-            // The interrupted run resumes from its persisted state too; both only add the missing shards.
-            var resumed = await Poll.FinishedAsync(harness.Client, "first", TimeSpan.FromMinutes(3));
-            Assert.True(resumed.State == RunState.Completed, resumed.Error);
 
             // A settings change into the same folder is refused, naming the manifest.
             await harness.Client.GetGrain<IRunCoordinatorGrain>("third").Start(Request("crops", Settings with { Margin = 20 }));

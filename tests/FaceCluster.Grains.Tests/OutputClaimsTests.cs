@@ -42,14 +42,16 @@ public sealed class OutputClaimsTests
 
     [Theory]
     [InlineData("runs")]
-    [InlineData("runs/r1/output")]
     [InlineData("./grain-state/x")]
+    [InlineData("runs/r1")]
+    [InlineData("runs/r2/output")]
     public void The_data_roots_own_folders_are_never_outputs(string output) =>
-        Assert.Contains("keeps for itself", OutputClaims.Internal(output), StringComparison.Ordinal);
+        Assert.Contains("keeps for itself", OutputClaims.Internal(output, "r1"), StringComparison.Ordinal);
 
     [Theory]
     [InlineData("runsx")]
     [InlineData("results/runs")]
     [InlineData(".")]
-    public void Other_folders_are_not_internal(string output) => Assert.Null(OutputClaims.Internal(output));
+    [InlineData("runs/r1/output")]
+    public void Other_folders_and_the_runs_own_folder_are_not_internal(string output) => Assert.Null(OutputClaims.Internal(output, "r1"));
 }

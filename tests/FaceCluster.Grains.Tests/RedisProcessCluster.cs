@@ -248,7 +248,7 @@ internal sealed class RedisProcessCluster : IAsyncDisposable
         .Select(folder => Path.Combine(folder, name))
         .FirstOrDefault(File.Exists);
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

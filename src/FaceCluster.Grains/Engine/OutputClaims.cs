@@ -37,10 +37,19 @@ public static class OutputClaims
         return parts.Length == 0 ? "." : string.Join('/', parts);
     }
 
-    /// <summary>Why <paramref name="output"/> may never be an output (it is or lies in one of <see cref="InternalFolders"/>), or null.</summary>
-    public static string? Internal(string output)
+    /// <summary>
+    /// Why <paramref name="output"/> may not be <paramref name="runId"/>'s output (it is or lies in one of
+    /// <see cref="InternalFolders"/>, outside the run's own run folder), or null.
+    /// </summary>
+    public static string? Internal(string output, string runId)
     {
         var normalized = Normalize(output);
+        if (Contains(RunPaths.RunFolder(runId), normalized) && normalized != RunPaths.RunFolder(runId))
+        {
+            // A run may write inside its own run folder (the command line stages outputs there).
+            return null;
+        }
+
         var folder = InternalFolders.FirstOrDefault(f => Contains(f, normalized));
         return folder is null ? null : $"the output folder '{output}' lies in '{folder}', which the cluster keeps for itself";
     }
