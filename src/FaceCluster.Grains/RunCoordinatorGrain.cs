@@ -66,6 +66,14 @@ public sealed partial class RunCoordinatorGrain(
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        if (Run.Request is null && File.Exists(Files.Request))
+        {
+            // The run folder says a run was accepted here, but the grain storage has no state (Redis restarted empty):
+            // take the run up from the data root, where its shards are the truth.
+            await RecoverFromDataRootAsync();
+            return;
+        }
+
         if (!IsUnfinished)
         {
             return;
@@ -91,6 +99,41 @@ public sealed partial class RunCoordinatorGrain(
 
         StartTimer();
         await AdvanceWhileCompleteAsync();
+        await PersistAsync(force: true);
+    }
+
+    private async Task RecoverFromDataRootAsync()
+    {
+        RunRequest request;
+        try
+        {
+            request = await Files.ReadRequestAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is IOException or JsonException or InvalidOperationException)
+        {
+            LogPersistFailed(RunId, $"{RunPaths.Request(RunId)} is unreadable, the run is not recovered: {e.Message}");
+            return;
+        }
+
+        Run.RunId = RunId;
+        Run.Request = request;
+        Run.SubmittedAt = File.GetLastWriteTimeUtc(Files.Request);
+        _dirty = true;
+        if (Files.TryReadFinished() is { } finished)
+        {
+            (Run.State, Run.Error, Run.SubmittedAt, Run.FinishedAt) = (finished.State, finished.Error, finished.SubmittedAt, finished.FinishedAt);
+            await PersistAsync(force: true);
+            return;
+        }
+
+        LogRecovered(RunId, request.Kind);
+        Run.State = RunState.Running;
+        await PersistAsync(force: true);
+        await GrainFactory.GetGrain<IRunRegistryGrain>(0).Register(RunId, request.OutputPath, request.Parent);
+        StartTimer();
+        await PlanNextAsync(completed: null);
+        await AdvanceWhileCompleteAsync();
+        await PumpAsync();
         await PersistAsync(force: true);
     }
 
@@ -696,6 +739,15 @@ public sealed partial class RunCoordinatorGrain(
             LogPersistFailed(RunId, e.Message);
         }
 
+        try
+        {
+            await Files.WriteFinishedAsync(new RunFinishRecord(final, Run.Error, Run.SubmittedAt, Run.FinishedAt.Value), CancellationToken.None);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogPersistFailed(RunId, e.Message);
+        }
+
         await PersistAsync(force: true);
         if (Run.Request?.Parent is { } parent)
         {
@@ -815,6 +867,9 @@ public sealed partial class RunCoordinatorGrain(
         s.ChildRunId)).ToList();
 
     private RunReport Report() => new(Status(), Run.Request, StageReports(), Run.DuplicateReports);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} ({Kind}) had no state in grain storage but an unfinished run folder: recovered from the data root")]
+    private partial void LogRecovered(string runId, string kind);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId}: started ({Kind})")]
     private partial void LogStarted(string runId, string kind);

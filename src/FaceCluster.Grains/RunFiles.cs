@@ -78,6 +78,32 @@ public sealed class RunFiles
             cancellationToken);
     }
 
+    /// <summary>How the run ended, written before its state is persisted: with the request, the data root alone says what runs exist and which are unfinished.</summary>
+    public string Finished => Path.Combine(Folder, "finished.json");
+
+    /// <summary>Writes how the run ended (atomically).</summary>
+    public Task WriteFinishedAsync(RunFinishRecord record, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Folder);
+        return Tables.AtomicFile.WriteAsync(
+            Finished,
+            (stream, ct) => JsonSerializer.SerializeAsync(stream, record, FileGrainStorage.DefaultJsonOptions, ct),
+            cancellationToken);
+    }
+
+    /// <summary>How the run ended, or null when it has not (or the record is unreadable).</summary>
+    public RunFinishRecord? TryReadFinished()
+    {
+        try
+        {
+            return File.Exists(Finished) ? JsonSerializer.Deserialize<RunFinishRecord>(File.ReadAllText(Finished), FileGrainStorage.DefaultJsonOptions) : null;
+        }
+        catch (Exception e) when (e is IOException or JsonException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Reads the accepted request (synchronously: a small file).</summary>
     public RunRequest ReadRequest() =>
         JsonSerializer.Deserialize<RunRequest>(File.ReadAllText(Request), FileGrainStorage.DefaultJsonOptions)
@@ -95,3 +121,10 @@ public sealed class RunFiles
             ?? throw new InvalidOperationException($"{Request} holds no request.");
     }
 }
+
+/// <summary>How a run ended, as <see cref="RunFiles.Finished"/> records it.</summary>
+/// <param name="State">Completed, failed or cancelled.</param>
+/// <param name="Error">Why it failed, or null.</param>
+/// <param name="SubmittedAt">When it was submitted.</param>
+/// <param name="FinishedAt">When it ended.</param>
+public sealed record RunFinishRecord(RunState State, string? Error, DateTimeOffset SubmittedAt, DateTimeOffset FinishedAt);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace FaceCluster.Grains;
 
@@ -28,6 +29,7 @@ public sealed class RunRegistryState
 /// </summary>
 public sealed partial class RunRegistryGrain(
     [PersistentState("registry", FaceClusterStorage.Name)] IPersistentState<RunRegistryState> state,
+    IOptions<FaceClusterClusterOptions> options,
     ILogger<RunRegistryGrain> logger) : Grain, IRunRegistryGrain
 {
     /// <summary>How long <see cref="WakeUnfinished"/> waits for coordinators before it returns.</summary>
@@ -35,6 +37,46 @@ public sealed partial class RunRegistryGrain(
 
     /// <summary>Far longer than a start takes (validation, two storage writes), so a start in progress is never taken for an orphan.</summary>
     private static readonly TimeSpan OrphanAfter = TimeSpan.FromMinutes(2);
+
+    /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.RecordExists || !Directory.Exists(Path.Combine(options.Value.DataRoot, RunPaths.Runs)))
+        {
+            return;
+        }
+
+        // No registry in grain storage but run folders on disk (Redis restarted empty): rebuild it from the data root.
+        foreach (var folder in new DirectoryInfo(Path.Combine(options.Value.DataRoot, RunPaths.Runs)).EnumerateDirectories().OrderBy(d => d.CreationTimeUtc))
+        {
+            var files = new RunFiles(options.Value.DataRoot, folder.Name);
+            if (!RunPaths.IsValidRunId(folder.Name) || !File.Exists(files.Request))
+            {
+                continue;
+            }
+
+            state.State.Runs.Add(folder.Name);
+            if (files.TryReadFinished() is null)
+            {
+                try
+                {
+                    var request = files.ReadRequest();
+                    state.State.Unfinished.Add(folder.Name);
+                    state.State.Claims[folder.Name] = new OutputClaim { Output = OutputClaims.Normalize(request.OutputPath), Parent = request.Parent, ClaimedAt = DateTimeOffset.UtcNow };
+                }
+                catch (Exception e) when (e is IOException or System.Text.Json.JsonException or InvalidOperationException)
+                {
+                    LogWakeFailed(folder.Name, e.Message);
+                }
+            }
+        }
+
+        if (state.State.Runs.Count > 0)
+        {
+            LogRebuilt(state.State.Runs.Count, state.State.Unfinished.Count);
+            await state.WriteStateAsync(cancellationToken);
+        }
+    }
 
     /// <inheritdoc />
     public async ValueTask<string?> Register(string runId, string outputPath, string? parent)
@@ -120,6 +162,9 @@ public sealed partial class RunRegistryGrain(
     /// <summary>Whether a registered run with no coordinator state was registered long enough ago that its start has failed.</summary>
     private bool IsOrphan(string runId) =>
         !state.State.Claims.TryGetValue(runId, out var claim) || DateTimeOffset.UtcNow - claim.ClaimedAt > OrphanAfter;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The run registry had no state in grain storage: rebuilt from the data root ({Runs} runs, {Unfinished} unfinished)")]
+    private partial void LogRebuilt(int runs, int unfinished);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} was registered but its coordinator never recorded it (its start failed): dropped from the registry")]
     private partial void LogOrphanDropped(string runId);

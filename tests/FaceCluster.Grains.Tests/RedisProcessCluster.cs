@@ -15,17 +15,18 @@ namespace FaceCluster.Grains.Tests;
 /// </summary>
 internal sealed class RedisProcessCluster : IAsyncDisposable
 {
-    private readonly Process _redis;
     private readonly List<SiloProcess> _silos = [];
+    private readonly bool _appendOnly;
+    private Process _redis = null!;
     private IHost? _client;
 
-    private RedisProcessCluster(string folder, Process redis, int redisPort)
+    private RedisProcessCluster(string folder, int redisPort, bool appendOnly)
     {
         Folder = folder;
         DataRoot = Path.Combine(folder, "data");
         Directory.CreateDirectory(DataRoot);
-        _redis = redis;
         RedisPort = redisPort;
+        _appendOnly = appendOnly;
         ClusterId = $"test-{Guid.NewGuid():N}";
     }
 
@@ -51,21 +52,42 @@ internal sealed class RedisProcessCluster : IAsyncDisposable
         return beside;
     }
 
-    /// <summary>Starts redis-server on a free loopback port in a temporary folder (fails if it is not installed).</summary>
-    public static async Task<RedisProcessCluster> StartRedisAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts redis-server on a free loopback port in a temporary folder (fails if it is not installed); with
+    /// <paramref name="appendOnly"/>, durable (AOF, fsync every write), as the deployment docs ask.
+    /// </summary>
+    public static async Task<RedisProcessCluster> StartRedisAsync(CancellationToken cancellationToken, bool appendOnly = false)
+    {
+        var cluster = new RedisProcessCluster(Directory.CreateTempSubdirectory("facecluster-redis-test-").FullName, FreePort(), appendOnly);
+        await cluster.StartRedisServerAsync(cancellationToken);
+        return cluster;
+    }
+
+    /// <summary>
+    /// SIGKILL of redis-server, then a new one on the same port: empty, unless the cluster was started append-only
+    /// (then it replays its AOF).
+    /// </summary>
+    public async Task RestartRedisAsync(CancellationToken cancellationToken)
+    {
+        _redis.Kill();
+        await _redis.WaitForExitAsync(cancellationToken);
+        _redis.Dispose();
+        await StartRedisServerAsync(cancellationToken);
+    }
+
+    private async Task StartRedisServerAsync(CancellationToken cancellationToken)
     {
         var server = FindOnPath("redis-server");
         Assert.True(server is not null, "redis-server is not on PATH: install the Debian package (apt-get install -y redis-server); .ci/run does so");
-        var folder = Directory.CreateTempSubdirectory("facecluster-redis-test-").FullName;
-        var port = FreePort();
         var info = new ProcessStartInfo(server!)
         {
-            WorkingDirectory = folder,
+            WorkingDirectory = Folder,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", folder })
+        string[] durability = _appendOnly ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
+        foreach (var argument in new[] { "--port", RedisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--dir", Folder }.Concat(durability))
         {
             info.ArgumentList.Add(argument);
         }
@@ -75,7 +97,7 @@ internal sealed class RedisProcessCluster : IAsyncDisposable
         redis.ErrorDataReceived += (_, _) => { };
         redis.BeginOutputReadLine();
         redis.BeginErrorReadLine();
-        var cluster = new RedisProcessCluster(folder, redis, port);
+        _redis = redis;
         await ProcessPoll.UntilAsync(
             async () =>
             {
@@ -83,7 +105,7 @@ internal sealed class RedisProcessCluster : IAsyncDisposable
                 using var socket = new TcpClient();
                 try
                 {
-                    await socket.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
+                    await socket.ConnectAsync(IPAddress.Loopback, RedisPort, cancellationToken);
                     return true;
                 }
                 catch (SocketException)
@@ -93,7 +115,28 @@ internal sealed class RedisProcessCluster : IAsyncDisposable
             },
             TimeSpan.FromSeconds(20),
             "redis-server to accept connections");
-        return cluster;
+    }
+
+    /// <summary>Disconnects the client (after the cluster it knew is gone) so that <see cref="ConnectAsync"/> can start a new one.</summary>
+    public async Task DisconnectAsync()
+    {
+        if (_client is null)
+        {
+            return;
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await _client.StopAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // The cluster may be gone already.
+        }
+
+        _client.Dispose();
+        _client = null;
     }
 
     /// <summary>SIGSTOP to redis-server: it keeps its connections but answers nothing (a hung storage).</summary>
