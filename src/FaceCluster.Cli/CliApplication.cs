@@ -23,7 +23,7 @@ namespace FaceCluster.Cli;
 /// <item>Any other exception: <c>error: unexpected TYPE: MESSAGE</c> and a hint to set <c>FACECLUSTER_DEBUG=1</c>
 /// for the stack trace, exit code 1.</item>
 /// <item>Ctrl+C cancels the token given to the action; an <see cref="OperationCanceledException"/> then gives
-/// <c>cancelled</c> and exit code 130. A second Ctrl+C ends the process at once.</item>
+/// <c>cancelled</c> and exit code 130. A second Ctrl+C ends the process at once. SIGTERM does what the first Ctrl+C does.</item>
 /// </list>
 /// </remarks>
 internal static class CliApplication
@@ -47,6 +47,12 @@ internal static class CliApplication
                 signal.Cancel = true;
                 cancellation.Cancel();
             }
+        });
+        // SIGTERM (a container stop, kill) stops the command as Ctrl+C does: staging and embedded folders are cleaned.
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
+        {
+            signal.Cancel = true;
+            cancellation.Cancel();
         });
         return await RunAsync(args, CliContext.ForConsole(output, error), cancellation.Token).ConfigureAwait(false);
     }

@@ -15,6 +15,8 @@ namespace FaceCluster.Grains;
 /// <param name="Detail">What the stage is doing, when its work says (for example "epoch 2, loss 0.071"); for a stage that is
 /// a child run, the child's stage.</param>
 /// <param name="Stages">Every stage so far and its progress, in order.</param>
+/// <param name="BadInput">Whether the run failed because of its inputs or settings (not of the cluster): the command line
+/// answers it with exit code 2.</param>
 /// <param name="Submitter">The name of the API token that submitted the run (<see cref="RunRequest.Submitter"/>), or null.</param>
 [GenerateSerializer]
 [Immutable]
@@ -33,7 +35,8 @@ public sealed record RunStatus(
     [property: Id(10)] string Kind = "",
     [property: Id(11)] string? Detail = null,
     [property: Id(12)] IReadOnlyList<StageProgress>? Stages = null,
-    [property: Id(13)] string? Submitter = null);
+    [property: Id(13)] string? Submitter = null,
+    [property: Id(14)] bool BadInput = false);
 
 /// <summary>The progress of one stage of a run.</summary>
 /// <param name="Name">The stage.</param>

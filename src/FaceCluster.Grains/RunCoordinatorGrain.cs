@@ -102,6 +102,41 @@ public sealed partial class RunCoordinatorGrain(
         await PersistAsync(force: true);
     }
 
+    private async Task ResumeFailedAsync(RunRequest request)
+    {
+        if (await GrainFactory.GetGrain<IRunRegistryGrain>(0).Register(RunId, request.OutputPath, request.Parent) is { } refusal)
+        {
+            throw new ArgumentException($"Run {RunId} cannot be resumed: {refusal}.", nameof(request));
+        }
+
+        LogResumingFailed(RunId, Run.Error);
+        File.Delete(Files.Finished);
+        (Run.State, Run.Error, Run.FinishedAt, Run.BadInput, Run.ResumesWithoutProgress) = (RunState.Running, null, null, false, 0);
+        _dirty = true;
+        if (Current is { } stage)
+        {
+            RangeScheduler.ResetForResume(stage);
+            if (stage.ChildRunId is not null)
+            {
+                // The stage's own run failed first: resume it the same way.
+                await GrainFactory.GetGrain<IRunCoordinatorGrain>(stage.ChildRunId).Start(stage.ChildRequest!);
+            }
+
+            Reconcile(stage);
+        }
+
+        await PersistAsync(force: true);
+        StartTimer();
+        if (Current is null)
+        {
+            await PlanNextAsync(completed: null);
+        }
+
+        await AdvanceWhileCompleteAsync();
+        await PumpAsync();
+        await PersistAsync(force: true);
+    }
+
     private async Task RecoverFromDataRootAsync()
     {
         RunRequest request;
@@ -121,7 +156,7 @@ public sealed partial class RunCoordinatorGrain(
         _dirty = true;
         if (Files.TryReadFinished() is { } finished)
         {
-            (Run.State, Run.Error, Run.SubmittedAt, Run.FinishedAt) = (finished.State, finished.Error, finished.SubmittedAt, finished.FinishedAt);
+            (Run.State, Run.Error, Run.SubmittedAt, Run.FinishedAt, Run.BadInput) = (finished.State, finished.Error, finished.SubmittedAt, finished.FinishedAt, finished.BadInput);
             await PersistAsync(force: true);
             return;
         }
@@ -169,6 +204,13 @@ public sealed partial class RunCoordinatorGrain(
             if (Run.Request != request)
             {
                 throw new ArgumentException($"Run {RunId} was already started with another request.", nameof(request));
+            }
+
+            if (Run.State == RunState.Failed)
+            {
+                // The same request again resumes a failed run: finished ranges are kept, the others tried afresh.
+                await ResumeFailedAsync(request);
+                return Status();
             }
 
             // A retried Start (for example after a timeout) also retries the registration.
@@ -302,7 +344,7 @@ public sealed partial class RunCoordinatorGrain(
         }
 
         target.LastError = reason;
-        await FinishAsync(RunState.Failed, reason);
+        await FinishAsync(RunState.Failed, reason, badInput: true);
     }
 
     /// <inheritdoc />
@@ -453,7 +495,7 @@ public sealed partial class RunCoordinatorGrain(
                     _dirty = true;
                     break;
                 case RunState.Failed:
-                    await FinishAsync(RunState.Failed, $"stage {stage.Name}: {status.Error}");
+                    await FinishAsync(RunState.Failed, $"stage {stage.Name}: {status.Error}", status.BadInput);
                     break;
                 case RunState.Cancelled:
                     await FinishAsync(RunState.Failed, $"stage {stage.Name}: its run {stage.ChildRunId} was cancelled");
@@ -583,7 +625,7 @@ public sealed partial class RunCoordinatorGrain(
     private async Task FailAttemptAsync(RangeState range, string stage, string reason)
     {
         _dirty = true;
-        var exhausted = _scheduler.Fail(range, reason);
+        var exhausted = _scheduler.Fail(range, reason, Now);
         LogAttemptFailed(RunId, stage, range.First, range.Failures, reason);
         if (exhausted)
         {
@@ -644,7 +686,7 @@ public sealed partial class RunCoordinatorGrain(
         }
         catch (InvalidInputException e)
         {
-            await FinishAsync(RunState.Failed, e.Message);
+            await FinishAsync(RunState.Failed, e.Message, badInput: true);
             return;
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException or InvalidOperationException)
@@ -717,8 +759,9 @@ public sealed partial class RunCoordinatorGrain(
         return Math.Max(1, slots);
     }
 
-    private async Task FinishAsync(RunState final, string? error)
+    private async Task FinishAsync(RunState final, string? error, bool badInput = false)
     {
+        Run.BadInput = badInput;
         Run.State = final;
         Run.Error = error is null ? null : InvalidInputException.OneLine(error);
         Run.FinishedAt = Now;
@@ -741,7 +784,7 @@ public sealed partial class RunCoordinatorGrain(
 
         try
         {
-            await Files.WriteFinishedAsync(new RunFinishRecord(final, Run.Error, Run.SubmittedAt, Run.FinishedAt.Value), CancellationToken.None);
+            await Files.WriteFinishedAsync(new RunFinishRecord(final, Run.Error, Run.SubmittedAt, Run.FinishedAt.Value, badInput), CancellationToken.None);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -852,7 +895,7 @@ public sealed partial class RunCoordinatorGrain(
         }).ToList();
         return new RunStatus(
             RunId, Run.State, stage?.Name ?? string.Empty, done, total, Run.SubmittedAt, Run.FinishedAt, eta, Run.Error, Run.Request.OutputPath,
-            Run.Request.Kind, detail, stages, Run.Request.Submitter);
+            Run.Request.Kind, detail, stages, Run.Request.Submitter, Run.State == RunState.Failed && Run.BadInput);
     }
 
     private List<StageReport> StageReports() => Run.Stages.Select(s => new StageReport(
@@ -867,6 +910,9 @@ public sealed partial class RunCoordinatorGrain(
         s.ChildRunId)).ToList();
 
     private RunReport Report() => new(Status(), Run.Request, StageReports(), Run.DuplicateReports);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} failed ({Error}) and is resumed: finished ranges are kept")]
+    private partial void LogResumingFailed(string runId, string? error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} ({Kind}) had no state in grain storage but an unfinished run folder: recovered from the data root")]
     private partial void LogRecovered(string runId, string kind);

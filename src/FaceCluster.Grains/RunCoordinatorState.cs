@@ -44,6 +44,10 @@ public sealed class RunCoordinatorState
     [Id(8)]
     public int ResumesWithoutProgress { get; set; }
 
+    /// <summary>Whether the run failed because of its inputs or settings.</summary>
+    [Id(9)]
+    public bool BadInput { get; set; }
+
 }
 
 /// <summary>One stage of a run.</summary>
@@ -163,4 +167,8 @@ public sealed class RangeState
     /// <summary>Attempts lost because their silo died while running them.</summary>
     [Id(11)]
     public int SiloLosses { get; set; }
+
+    /// <summary>After a failed attempt, the range is not tried again before this (backoff: a full disk or a busy storage may recover).</summary>
+    [Id(12)]
+    public DateTimeOffset? NotBefore { get; set; }
 }

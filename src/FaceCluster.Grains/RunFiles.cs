@@ -127,4 +127,5 @@ public sealed class RunFiles
 /// <param name="Error">Why it failed, or null.</param>
 /// <param name="SubmittedAt">When it was submitted.</param>
 /// <param name="FinishedAt">When it ended.</param>
-public sealed record RunFinishRecord(RunState State, string? Error, DateTimeOffset SubmittedAt, DateTimeOffset FinishedAt);
+/// <param name="BadInput">Whether it failed because of its inputs or settings.</param>
+public sealed record RunFinishRecord(RunState State, string? Error, DateTimeOffset SubmittedAt, DateTimeOffset FinishedAt, bool BadInput = false);

@@ -25,6 +25,24 @@ public sealed class ClusterExecutionTests : IDisposable
     }
 
     [Fact]
+    public async Task Sigterm_stops_an_embedded_analysis_as_ctrl_c_does_and_leaves_no_folder_behind()
+    {
+        var (x, y) = await WriteInputs();
+        var temporary = Directory.CreateDirectory(PathOf("tmp")).FullName;
+        var (exitCode, error) = await CliProcess.TerminateWhenAsync(
+            ["analyze", "ppca", "--x", x, "--y", y, "--out", PathOf("out"), "--bootstrap", "50", "--replicates", "10000", "--inner-bootstrap", "50"],
+            temporary,
+            () => Directory.EnumerateFiles(temporary, "replicates-*.parquet", SearchOption.AllDirectories).Any(),
+            "a replicate shard in the embedded data root",
+            Ct);
+
+        Assert.True(exitCode == 130, error);
+        Assert.Contains("cancelled", error, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(temporary));
+        Assert.False(Directory.Exists(PathOf("out")));
+    }
+
+    [Fact]
     public async Task The_embedded_cluster_and_one_process_write_the_same_tables()
     {
         var (x, y) = await WriteInputs();

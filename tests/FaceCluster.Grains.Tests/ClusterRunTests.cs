@@ -371,6 +371,19 @@ public sealed class ClusterRunTests : IAsyncLifetime
         Assert.False(Directory.Exists(Path.Combine(_root, "out")));
         var range = (await coordinator.GetReport()).Stages[^1].Ranges.Single(r => r.First == 3);
         Assert.Equal(3, range.Failures);
+
+        // Once the fault is gone, the same request resumes the failed run: only the unfinished ranges are computed.
+        var computedBefore = observer.Computed(PpcaStages.Replicates);
+        observer.Throw = _ => false;
+        var request = TestInputs.Request("out");
+        await coordinator.Start(request);
+        var resumed = await Poll.FinishedAsync(harness.Client, "faulty");
+        Assert.True(resumed.State == RunState.Completed, resumed.Error);
+        TestInputs.AssertSameTables(Expected(request), Path.Combine(_root, "out"));
+        foreach (var (first, count) in computedBefore)
+        {
+            Assert.Equal(count, observer.Computed(PpcaStages.Replicates)[first]);
+        }
     }
 
     [Fact]

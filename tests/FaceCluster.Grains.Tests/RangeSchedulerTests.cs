@@ -40,10 +40,15 @@ public sealed class RangeSchedulerTests
         var stage = Stage(1);
         var range = stage.Ranges[0];
         Assert.Equal("a", RangeScheduler.Assign(stage, [new("a", 2, false), new("b", 1, false)], T0).Single().Silo);
-        Assert.False(scheduler.Fail(range, "boom"));
+        Assert.False(scheduler.Fail(range, "boom", T0));
         Assert.Equal((RangeStatus.Pending, 1, "boom"), (range.Status, range.Failures, range.LastError));
-        Assert.Equal("b", RangeScheduler.Assign(stage, [new("a", 2, false), new("b", 1, false)], T0).Single().Silo);
-        Assert.True(scheduler.Fail(range, "again"));
+
+        // Not again before its backoff (1 s after the first failure, 4 s after the second).
+        Assert.Empty(RangeScheduler.Assign(stage, [new("a", 2, false), new("b", 1, false)], T0 + TimeSpan.FromMilliseconds(900)));
+        Assert.Equal("b", RangeScheduler.Assign(stage, [new("a", 2, false), new("b", 1, false)], T0 + TimeSpan.FromSeconds(1)).Single().Silo);
+        Assert.Equal(TimeSpan.FromSeconds(4), RangeScheduler.Backoff(2));
+        Assert.Equal(TimeSpan.FromMinutes(1), RangeScheduler.Backoff(9));
+        Assert.True(scheduler.Fail(range, "again", T0));
     }
 
     [Fact]

@@ -215,7 +215,10 @@ internal static class EmbeddedRun
 
         if (status.State != RunState.Completed)
         {
-            throw new InvalidOperationException($"the run {status.State.ToString().ToLowerInvariant()}: {status.Error}");
+            // A run refused by its inputs is the user's to fix (exit 2); anything else is the cluster's (exit 1).
+            throw status.BadInput
+                ? new InvalidInputException(status.Error ?? "the run failed on its inputs")
+                : new InvalidOperationException($"the run {status.State.ToString().ToLowerInvariant()}: {status.Error}");
         }
 
         return request;

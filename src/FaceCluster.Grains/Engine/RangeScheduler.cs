@@ -89,7 +89,7 @@ public sealed class RangeScheduler(int maxFailures, TimeSpan rangeTimeout, int m
             s => s.Capacity - stage.Ranges.Count(r => r.Status == RangeStatus.Running && r.Silo == s.Silo),
             StringComparer.Ordinal);
         var assignments = new List<(RangeState, string)>();
-        foreach (var range in stage.Ranges.Where(r => r.Status == RangeStatus.Pending))
+        foreach (var range in stage.Ranges.Where(r => r.Status == RangeStatus.Pending && !(r.NotBefore > now)))
         {
             var failedOn = range.Failures > 0 ? range.Silo : null;
             var silo = room
@@ -134,15 +134,36 @@ public sealed class RangeScheduler(int maxFailures, TimeSpan rangeTimeout, int m
         range.AssignedAt = null;
     }
 
-    /// <summary>Counts a failed attempt and puts the range back; returns whether it has now failed too often.</summary>
-    public bool Fail(RangeState range, string reason)
+    /// <summary>
+    /// Counts a failed attempt and puts the range back, to be tried again after a backoff (1 s, 4 s, 16 s, ... at most
+    /// a minute); returns whether it has now failed too often.
+    /// </summary>
+    public bool Fail(RangeState range, string reason, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(range);
         range.Failures++;
         range.LastError = reason;
         range.Status = RangeStatus.Pending;
         range.AssignedAt = null;
+        range.NotBefore = now + Backoff(range.Failures);
         return range.Failures >= MaxFailures;
+    }
+
+    /// <summary>The wait before the attempt after the <paramref name="failures"/>-th failure.</summary>
+    public static TimeSpan Backoff(int failures) => TimeSpan.FromSeconds(Math.Min(60, Math.Pow(4, Math.Max(0, failures - 1))));
+
+    /// <summary>Gives a failed run's ranges a fresh start: their failures and silo losses are forgotten, every unfinished one pending.</summary>
+    public static void ResetForResume(StageState stage)
+    {
+        ArgumentNullException.ThrowIfNull(stage);
+        foreach (var range in stage.Ranges.Where(r => r.Status != RangeStatus.Done))
+        {
+            range.Status = RangeStatus.Pending;
+            range.Failures = 0;
+            range.SiloLosses = 0;
+            range.NotBefore = null;
+            range.AssignedAt = null;
+        }
     }
 
     /// <summary>Whether every range of <paramref name="stage"/> is done (a stage without ranges is).</summary>
