@@ -74,17 +74,15 @@ public sealed class ClusterExecutionTests : IDisposable
     }
 
     [Fact]
-    public async Task Ctrl_c_cancels_the_cluster_run_and_leaves_no_output()
+    public async Task Ctrl_c_stops_an_analysis_in_a_data_root_and_the_same_command_resumes_it_without_redoing_shards()
     {
         var (x, y) = await WriteInputs();
         using var ctrlC = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var root = PathOf("root");
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var run = CliApplication.RunAsync(
-            ["analyze", "ppca", "--x", x, "--y", y, "--out", PathOf("out"), "--data-root", root, "--bootstrap", "50", "--replicates", "10000", "--inner-bootstrap", "50"],
-            new CliContext(output, error),
-            ctrlC.Token);
+        string[] arguments = ["analyze", "ppca", "--x", x, "--y", y, "--out", PathOf("out"), "--data-root", root, "--bootstrap", "50", "--replicates", "400", "--inner-bootstrap", "50"];
+        var run = CliApplication.RunAsync(arguments, new CliContext(output, error), ctrlC.Token);
 
         // Ctrl+C once replicates are being computed.
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -96,14 +94,20 @@ public sealed class ClusterExecutionTests : IDisposable
         }
 
         await ctrlC.CancelAsync();
-        var exitCode = await run;
-
-        Assert.Equal(130, exitCode);
-        Assert.Equal("cancelled", error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
+        Assert.Equal(130, await run);
+        Assert.Contains("the same command resumes it", error.ToString(), StringComparison.Ordinal);
         Assert.False(Directory.Exists(PathOf("out")));
         var runFolder = Assert.Single(Directory.GetDirectories(Path.Combine(root, "runs")));
-        Assert.True(File.Exists(Path.Combine(runFolder, "cancelled")));
-        var state = Assert.Single(Directory.GetFiles(Path.Combine(root, "grain-state"), "*.json", SearchOption.AllDirectories), f => f.Contains("run", StringComparison.Ordinal) && f.Contains("ppca-", StringComparison.Ordinal));
-        Assert.Contains("\"State\": \"Cancelled\"", await File.ReadAllTextAsync(state, Ct), StringComparison.Ordinal);
+        var before = Directory.GetFiles(Path.Combine(runFolder, "shards"), "*.parquet").ToDictionary(f => f, File.GetLastWriteTimeUtc);
+
+        var again = await CliRun.Of(arguments);
+        Assert.True(again.ExitCode == 0, again.Error);
+        Assert.Contains($"resuming run {Path.GetFileName(runFolder)}", again.Error, StringComparison.Ordinal);
+        Assert.Single(Directory.GetDirectories(Path.Combine(root, "runs")));
+        Assert.True(File.Exists(Path.Combine(PathOf("out"), "dimensions.parquet")));
+        foreach (var (shard, written) in before)
+        {
+            Assert.Equal(written, File.GetLastWriteTimeUtc(shard));
+        }
     }
 }

@@ -53,11 +53,15 @@ public sealed class LearningCommandTests(TinyStudy study) : IClassFixture<TinySt
         Assert.Equal(2, missingTargets.ExitCode);
         Assert.Equal("error: /nonexistent/targets.parquet: not found; run `facecluster study aggregate " + study.StudyFolder + " --out DIR` and pass --targets DIR/targets.parquet.", Assert.Single(missingTargets.ErrorLines));
 
-        var options = await CliRun.Of("train", study.StudyFolder, "--crops", study.SmallCropsFolder, "--out", study.NewFolder("bad"), "--batch-size", "1", "--epochs", "0");
+        var refusedOut = Path.Combine(study.NewFolder("bad"), "model");
+        var options = await CliRun.Of("train", study.StudyFolder, "--crops", study.SmallCropsFolder, "--out", refusedOut, "--batch-size", "1", "--epochs", "0");
         Assert.Equal(2, options.ExitCode);
         var line = Assert.Single(options.ErrorLines);
         Assert.Contains("epochs must be 1 to 1000 (got 0)", line, StringComparison.Ordinal);
         Assert.Contains("batch size must be 2 to 65536", line, StringComparison.Ordinal);
+
+        // Nothing written: no model.json to block the next run into the same folder.
+        Assert.False(Directory.Exists(refusedOut));
 
         var noModel = await CliRun.Of("predict", "--model", study.NewFolder("empty"), "--crops", study.CropsFolder, "--out", Path.Combine(study.NewFolder("p"), "p.parquet"));
         Assert.Equal(2, noModel.ExitCode);

@@ -246,6 +246,27 @@ internal static class EmbeddedRun
         return null;
     }
 
+    /// <summary>
+    /// The newest run of <paramref name="kind"/> under <paramref name="root"/> that has not finished (its run folder has a
+    /// request but no record of its end), or null.
+    /// </summary>
+    public static string? LatestUnfinishedRun(string root, string kind)
+    {
+        var runs = new DirectoryInfo(Path.Combine(root, RunPaths.Runs));
+        if (!runs.Exists)
+        {
+            return null;
+        }
+
+        return runs.EnumerateDirectories()
+            .Where(d => RunPaths.IsValidRunId(d.Name) && d.Name.StartsWith(kind + "-", StringComparison.Ordinal))
+            .Select(d => new RunFiles(root, d.Name))
+            .Where(f => File.Exists(f.Request) && !File.Exists(f.Finished))
+            .OrderByDescending(f => File.GetLastWriteTimeUtc(f.Request))
+            .Select(f => f.RunId)
+            .FirstOrDefault();
+    }
+
     private static void CopyOutputs(string root, RunRequest request, string? stagingFolder)
     {
         if (stagingFolder is null)

@@ -102,7 +102,9 @@ internal static class AnalyzeCommand
                 });
             },
             output.StagingPath,
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            // With a data root of the user's, an analysis whose client was killed or stopped is taken up, not redone.
+            resume: execution.DataRoot is not null && execution.Cluster is null ? root => EmbeddedRun.LatestUnfinishedRun(root, PpcaRunKind.KindName) : null).ConfigureAwait(false);
         await output.CommitAsync(cancellationToken).ConfigureAwait(false);
         await WritePpcaReportAsync(context.Output, output.TargetPath, cancellationToken).ConfigureAwait(false);
         return ExitCodes.Success;
