@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
-using System.Text;
 using FaceCluster.Studies.Crops;
 using FaceCluster.Synthetic;
 using FaceCluster.Tables;
@@ -75,7 +72,7 @@ public sealed class CropConfinementTests : IDisposable
     public async Task An_image_over_the_size_limit_is_recorded_too_large_without_decoding()
     {
         var study = await StudyAsync();
-        await File.WriteAllBytesAsync(Path.Combine(study, "images", "huge.png"), HugePng(16_000, 16_000), Ct);
+        await File.WriteAllBytesAsync(Path.Combine(study, "images", "huge.png"), Studies.Tests.StudyFolderBuilder.HeaderOnlyPng(16_000, 16_000), Ct);
         await SetPathAsync(study, 2, "images/huge.png");
         var output = Path.Combine(_root, "crops");
 
@@ -87,60 +84,5 @@ public sealed class CropConfinementTests : IDisposable
         var huge = records[1];
         Assert.Equal("too_large", huge.Status);
         Assert.Contains("16000 x 16000", huge.Reason, StringComparison.Ordinal);
-    }
-
-    /// <summary>
-    /// A PNG whose header says <paramref name="width"/> x <paramref name="height"/> (one row of pixel data follows):
-    /// a few hundred bytes that would take gigabytes to decode.
-    /// </summary>
-    internal static byte[] HugePng(int width, int height)
-    {
-        using var png = new MemoryStream();
-        png.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        var header = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(header, width);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
-        header[8] = 8;
-        header[9] = 2;
-        Chunk(png, "IHDR", header);
-        using (var data = new MemoryStream())
-        {
-            using (var zlib = new ZLibStream(data, CompressionLevel.Optimal, leaveOpen: true))
-            {
-                zlib.Write(new byte[1 + (width * 3)]);
-            }
-
-            Chunk(png, "IDAT", data.ToArray());
-        }
-
-        Chunk(png, "IEND", []);
-        return png.ToArray();
-    }
-
-    private static void Chunk(Stream png, string type, byte[] data)
-    {
-        var length = new byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
-        png.Write(length);
-        var body = Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
-        png.Write(body);
-        var crc = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32(body));
-        png.Write(crc);
-    }
-
-    private static uint Crc32(byte[] bytes)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in bytes)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-            }
-        }
-
-        return ~crc;
     }
 }

@@ -12,6 +12,21 @@ public sealed class PipelineCommandTests : IDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    /// <summary>A small study, and the arguments of a run of it with one worker and crop shards of four images.</summary>
+    private async Task<(string Run, string[] Arguments, string Shards)> ShardedRunAsync(ulong studySeed)
+    {
+        var study = Path.Combine(_root, "study");
+        await SyntheticStudyGenerator.GenerateAsync(
+            SyntheticStudy.Create(new SyntheticStudyOptions { Seeds = 12, MimicsPerSeed = 4, Countries = ["CN", "US"], Concepts = 6, Dimensions = 3, Universal = 2, Seed = studySeed, Threads = 2 }),
+            study,
+            overwrite: false,
+            cancellationToken: Ct);
+        var run = Path.Combine(_root, "run");
+        string[] arguments = [.. Run(study, run), "--shard-size", "4"];
+        arguments[Array.IndexOf(arguments, "--workers") + 1] = "1";
+        return (run, arguments, Path.Combine(run, "crops", CropSet.ShardFolderName));
+    }
+
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     private static string[] Run(string study, string run) =>
@@ -85,16 +100,7 @@ public sealed class PipelineCommandTests : IDisposable
     [Fact]
     public async Task A_run_whose_client_was_killed_is_resumed_by_the_next_run_without_redoing_its_crop_shards()
     {
-        var study = Path.Combine(_root, "study");
-        await SyntheticStudyGenerator.GenerateAsync(
-            SyntheticStudy.Create(new SyntheticStudyOptions { Seeds = 12, MimicsPerSeed = 4, Countries = ["CN", "US"], Concepts = 6, Dimensions = 3, Universal = 2, Seed = 4, Threads = 2 }),
-            study,
-            overwrite: false,
-            cancellationToken: Ct);
-        var run = Path.Combine(_root, "run");
-        string[] arguments = [.. Run(study, run), "--shard-size", "4"];
-        arguments[Array.IndexOf(arguments, "--workers") + 1] = "1";
-        var shards = Path.Combine(run, "crops", CropSet.ShardFolderName);
+        var (run, arguments, shards) = await ShardedRunAsync(studySeed: 4);
 
         await CliProcess.KillWhenAsync(
             arguments, () => Directory.Exists(shards) && Directory.EnumerateFiles(shards, "crops-*.parquet").Any(), "its first crop shard", Ct);
@@ -122,16 +128,7 @@ public sealed class PipelineCommandTests : IDisposable
     [Fact]
     public async Task Ctrl_c_stops_a_run_and_the_same_command_resumes_it_without_redoing_its_crop_shards()
     {
-        var study = Path.Combine(_root, "study");
-        await SyntheticStudyGenerator.GenerateAsync(
-            SyntheticStudy.Create(new SyntheticStudyOptions { Seeds = 12, MimicsPerSeed = 4, Countries = ["CN", "US"], Concepts = 6, Dimensions = 3, Universal = 2, Seed = 6, Threads = 2 }),
-            study,
-            overwrite: false,
-            cancellationToken: Ct);
-        var run = Path.Combine(_root, "run");
-        string[] arguments = [.. Run(study, run), "--shard-size", "4"];
-        arguments[Array.IndexOf(arguments, "--workers") + 1] = "1";
-        var shards = Path.Combine(run, "crops", CropSet.ShardFolderName);
+        var (run, arguments, shards) = await ShardedRunAsync(studySeed: 6);
 
         using var ctrlC = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         using var error = new StringWriter();

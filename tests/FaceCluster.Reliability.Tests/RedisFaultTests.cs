@@ -1,9 +1,5 @@
-using System.Text.Json.Nodes;
-using FaceCluster.Analysis;
 using FaceCluster.Grains;
 using FaceCluster.Grains.Tests;
-using FaceCluster.Outputs;
-using FaceCluster.Tables;
 
 namespace FaceCluster.Reliability.Tests;
 
@@ -27,15 +23,9 @@ public sealed class RedisFaultTests
         cluster.StartSilo();
         await cluster.ConnectAsync(2, cancellationToken);
 
-        var data = PlantedPpcaData.Generate(new PlantedPpcaOptions { Stimuli = 150, Countries = ["CN", "US"], Concepts = 12, Dimensions = 3, Seed = 11 });
-        Directory.CreateDirectory(Path.Combine(cluster.DataRoot, "inputs"));
-        await WideTableWriter.WriteAsync(new WideTable(data.SeedIds, data.Attributes, data.X.Values, "x"), Path.Combine(cluster.DataRoot, TestInputs.XPath), cancellationToken);
-        await WideTableWriter.WriteAsync(new WideTable(data.SeedIds, data.Attributes, data.Y.Values, "y"), Path.Combine(cluster.DataRoot, TestInputs.YPath), cancellationToken);
+        var inputs = await TestInputs.WriteAsync(cluster.DataRoot, cancellationToken);
         var request = TestInputs.Request("out", replicates: 40, rangeSize: 2);
-        var expected = Path.Combine(cluster.Folder, "expected");
-        Directory.CreateDirectory(expected);
-        var options = RunParameters.Read<PpcaParameters>(request).ToOptions();
-        await PpcaOutputs.WriteAsync(expected, PpcaAnalysis.Run(data.X, data.Y, data.Attributes, options, null, cancellationToken), data.SeedIds, options, new JsonObject(), cancellationToken);
+        var expected = await inputs.WriteSingleProcessOutputsAsync(Path.Combine(cluster.Folder, "expected"), request, cancellationToken);
 
         await cluster.Client.GetGrain<IRunCoordinatorGrain>("storage-run").Start(request);
         var shards = Path.Combine(cluster.DataRoot, RunPaths.Shards("storage-run"));
