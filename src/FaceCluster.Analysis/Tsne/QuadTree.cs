@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace FaceCluster.Analysis;
 
 /// <summary>
@@ -11,15 +14,11 @@ internal sealed class QuadTree
 {
     private const double DuplicateTolerance = 1e-6;
 
-    private double[] _centerX = new double[64];
-    private double[] _centerY = new double[64];
-    private double[] _halfX = new double[64];
-    private double[] _halfY = new double[64];
-    private double[] _massX = new double[64];
-    private double[] _massY = new double[64];
-    private double[] _squaredWidth = new double[64];
-    private int[] _count = new int[64];
-    private int[] _firstChild = new int[64];
+    // What the walk reads, packed in one 32-byte record per cell (one cache access per visit).
+    private Node[] _nodes = new Node[64];
+
+    // Geometry needed only while building.
+    private Box[] _boxes = new Box[64];
     private int _cells;
 
     /// <summary>Deepest level of the last build (root = 0).</summary>
@@ -27,6 +26,9 @@ internal sealed class QuadTree
 
     /// <summary>Number of cells of the last build.</summary>
     public int Cells => _cells;
+
+    /// <summary>Stack entries <see cref="Repulsion"/> needs for the current tree.</summary>
+    public int StackSize => (3 * (Depth + 1)) + 2;
 
     /// <summary>Rebuilds the tree over the points <c>(y[2i], y[2i + 1])</c>.</summary>
     public void Build(ReadOnlySpan<double> y)
@@ -57,10 +59,11 @@ internal sealed class QuadTree
         // Sums of positions become centres of mass.
         for (var c = 0; c < _cells; c++)
         {
-            if (_count[c] > 0)
+            ref var node = ref _nodes[c];
+            if (node.Count > 0)
             {
-                _massX[c] /= _count[c];
-                _massY[c] /= _count[c];
+                node.MassX /= node.Count;
+                node.MassY /= node.Count;
             }
         }
     }
@@ -73,22 +76,24 @@ internal sealed class QuadTree
     /// </summary>
     public double Repulsion(double x, double y, double squaredTheta, Span<int> stack, out double forceX, out double forceY)
     {
+        // The measured hot loop of t-SNE: cells are read without bounds checks (every index comes from the tree itself).
+        ref var nodes = ref MemoryMarshal.GetArrayDataReference(_nodes);
         double fx = 0, fy = 0, z = 0;
         var top = 0;
         stack[top++] = 0;
         while (top > 0)
         {
-            var c = stack[--top];
-            var count = _count[c];
+            ref var node = ref Unsafe.Add(ref nodes, stack[--top]);
+            var count = node.Count;
             if (count == 0)
             {
                 continue;
             }
 
-            var dx = x - _massX[c];
-            var dy = y - _massY[c];
+            var dx = x - node.MassX;
+            var dy = y - node.MassY;
             var d2 = (dx * dx) + (dy * dy);
-            var first = _firstChild[c];
+            var first = node.FirstChild;
             if (first < 0)
             {
                 if (Math.Abs(dx) <= DuplicateTolerance && Math.Abs(dy) <= DuplicateTolerance)
@@ -96,13 +101,14 @@ internal sealed class QuadTree
                     continue;
                 }
             }
-            else if (!(_squaredWidth[c] < squaredTheta * d2))
+            else if (!(node.SquaredWidth < squaredTheta * d2))
             {
                 // Children pushed last-first so that they are visited in order 0..3.
-                stack[top++] = first + 3;
-                stack[top++] = first + 2;
-                stack[top++] = first + 1;
-                stack[top++] = first;
+                stack[top] = first + 3;
+                stack[top + 1] = first + 2;
+                stack[top + 2] = first + 1;
+                stack[top + 3] = first;
+                top += 4;
                 continue;
             }
 
@@ -118,101 +124,91 @@ internal sealed class QuadTree
         return z;
     }
 
-    /// <summary>Stack entries <see cref="Repulsion"/> needs for the current tree.</summary>
-    public int StackSize => (3 * (Depth + 1)) + 2;
-
     private void Insert(int cell, double x, double y)
     {
         var depth = 0;
         while (true)
         {
-            if (_count[cell] == 0)
+            ref var node = ref _nodes[cell];
+            if (node.Count == 0)
             {
-                _count[cell] = 1;
-                _massX[cell] = x;
-                _massY[cell] = y;
+                node.Count = 1;
+                node.MassX = x;
+                node.MassY = y;
                 Depth = Math.Max(Depth, depth);
                 return;
             }
 
-            var first = _firstChild[cell];
+            var first = node.FirstChild;
             if (first < 0)
             {
                 // A leaf: its mass sums are count copies of its single position.
-                var px = _massX[cell] / _count[cell];
-                var py = _massY[cell] / _count[cell];
+                var px = node.MassX / node.Count;
+                var py = node.MassY / node.Count;
                 if (Math.Abs(px - x) <= DuplicateTolerance && Math.Abs(py - y) <= DuplicateTolerance)
                 {
-                    _count[cell]++;
-                    _massX[cell] += px;
-                    _massY[cell] += py;
+                    node.Count++;
+                    node.MassX += px;
+                    node.MassY += py;
                     return;
                 }
 
+                // Splitting may grow the arrays: the reference is taken again afterwards.
                 first = Split(cell);
-                var moved = first + Quadrant(cell, px, py);
-                _count[moved] = _count[cell];
-                _massX[moved] = _massX[cell];
-                _massY[moved] = _massY[cell];
+                node = ref _nodes[cell];
+                ref var moved = ref _nodes[first + Quadrant(cell, px, py)];
+                moved.Count = node.Count;
+                moved.MassX = node.MassX;
+                moved.MassY = node.MassY;
             }
 
-            _count[cell]++;
-            _massX[cell] += x;
-            _massY[cell] += y;
+            node.Count++;
+            node.MassX += x;
+            node.MassY += y;
             cell = first + Quadrant(cell, x, y);
             depth++;
         }
     }
 
     private int Quadrant(int cell, double x, double y) =>
-        (x >= _centerX[cell] ? 1 : 0) + (y >= _centerY[cell] ? 2 : 0);
+        (x >= _boxes[cell].CenterX ? 1 : 0) + (y >= _boxes[cell].CenterY ? 2 : 0);
 
     private int Split(int cell)
     {
-        var hx = _halfX[cell] / 2;
-        var hy = _halfY[cell] / 2;
-        var cx = _centerX[cell];
-        var cy = _centerY[cell];
-        var first = NewCell(cx - hx, cy - hy, hx, hy);
-        NewCell(cx + hx, cy - hy, hx, hy);
-        NewCell(cx - hx, cy + hy, hx, hy);
-        NewCell(cx + hx, cy + hy, hx, hy);
-        _firstChild[cell] = first;
+        var box = _boxes[cell];
+        var hx = box.HalfX / 2;
+        var hy = box.HalfY / 2;
+        var first = NewCell(box.CenterX - hx, box.CenterY - hy, hx, hy);
+        NewCell(box.CenterX + hx, box.CenterY - hy, hx, hy);
+        NewCell(box.CenterX - hx, box.CenterY + hy, hx, hy);
+        NewCell(box.CenterX + hx, box.CenterY + hy, hx, hy);
+        _nodes[cell].FirstChild = first;
         return first;
     }
 
     private int NewCell(double centerX, double centerY, double halfX, double halfY)
     {
-        if (_cells == _count.Length)
+        if (_cells == _nodes.Length)
         {
-            Grow();
+            Array.Resize(ref _nodes, _nodes.Length * 2);
+            Array.Resize(ref _boxes, _boxes.Length * 2);
         }
 
         var c = _cells++;
-        _centerX[c] = centerX;
-        _centerY[c] = centerY;
-        _halfX[c] = halfX;
-        _halfY[c] = halfY;
+        _boxes[c] = new Box(centerX, centerY, halfX, halfY);
         var width = 2 * Math.Max(halfX, halfY);
-        _squaredWidth[c] = width * width;
-        _massX[c] = 0;
-        _massY[c] = 0;
-        _count[c] = 0;
-        _firstChild[c] = -1;
+        _nodes[c] = new Node { SquaredWidth = width * width, FirstChild = -1 };
         return c;
     }
 
-    private void Grow()
+    private struct Node
     {
-        var size = _count.Length * 2;
-        Array.Resize(ref _centerX, size);
-        Array.Resize(ref _centerY, size);
-        Array.Resize(ref _halfX, size);
-        Array.Resize(ref _halfY, size);
-        Array.Resize(ref _massX, size);
-        Array.Resize(ref _massY, size);
-        Array.Resize(ref _squaredWidth, size);
-        Array.Resize(ref _count, size);
-        Array.Resize(ref _firstChild, size);
+        public double MassX;
+        public double MassY;
+        public double SquaredWidth;
+        public int Count;
+        public int FirstChild;
     }
+
+    private readonly record struct Box(double CenterX, double CenterY, double HalfX, double HalfY);
 }
