@@ -128,6 +128,25 @@ public class TsneTests
         Assert.Equal(f.Number("trustworthiness_5"), Trustworthiness.Compute(data, f.Matrix("embedding"), 5), 1e-12);
     }
 
+    [Theory]
+    [InlineData(TsneMethod.Exact, "run_exact")]
+    [InlineData(TsneMethod.BarnesHut, "run_barnes_hut")]
+    public void A_whole_run_reaches_an_optimum_as_good_as_scikit_learns(TsneMethod method, string reference)
+    {
+        var f = Fixture.Load();
+        var data = f.Matrix("data");
+        var result = Tsne.Embed(data, new TsneOptions { Perplexity = f.Number("perplexity"), Method = method });
+        var sklearn = f.Vector(reference + "_kl");
+
+        // scikit-learn's n_iter_ is the last zero-based iteration.
+        Assert.Equal(f.Number(reference + "_iterations") + 1, result.Iterations);
+
+        // Final KL depends on the start far more than on the implementation (scikit-learn's own runs
+        // span 0.14 to 0.19), so the run must land within the spread of scikit-learn's runs.
+        Assert.InRange(result.KlDivergence, 0.95 * sklearn.Min(), 1.05 * sklearn.Max());
+        Assert.True(Trustworthiness.Compute(data, result.Embedding, 5) >= f.Number("run_exact_trustworthiness_5") - 0.03);
+    }
+
     [Fact]
     public void Barnes_hut_with_theta_zero_is_the_exact_gradient_of_the_sparse_affinities()
     {
@@ -375,6 +394,8 @@ public class TsneTests
         }
 
         public double Number(string name) => _root.GetProperty(name).GetDouble();
+
+        public double[] Vector(string name) => _root.GetProperty(name).EnumerateArray().Select(v => v.GetDouble()).ToArray();
 
         public RowMajorMatrix Matrix(string name) =>
             RowMajorMatrix.FromRows(_root.GetProperty(name).EnumerateArray().Select(row => row.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToList());
