@@ -14,6 +14,9 @@ public enum RandomPurpose : ulong
 
     /// <summary>Generated example and benchmark data.</summary>
     SyntheticData = 4,
+
+    /// <summary>The random starting map of a t-SNE embedding (section 12) when it is not initialised by PCA.</summary>
+    TsneInitialization = 5,
 }
 
 /// <summary>
