@@ -91,9 +91,17 @@ public sealed partial class RunRegistryGrain(
             return reason;
         }
 
-        if (OutputClaims.Conflict(runId, parent, outputPath, state.State.Claims) is { } holder)
+        while (OutputClaims.Conflict(runId, parent, outputPath, state.State.Claims) is { } holder)
         {
-            return $"the output folder '{outputPath}' is being written by run {holder}, which has not finished";
+            // The holder may have just finished, its release still on the way: its own status is the truth.
+            var status = await GrainFactory.GetGrain<IRunCoordinatorGrain>(holder).GetStatus().AsTask().WaitAsync(WakeWait);
+            if (status.State is not (RunState.Completed or RunState.Failed or RunState.Cancelled))
+            {
+                return $"the output folder '{outputPath}' is being written by run {holder}, which has not finished";
+            }
+
+            state.State.Claims.Remove(holder);
+            state.State.Unfinished.Remove(holder);
         }
 
         state.State.Runs.Add(runId);
