@@ -36,6 +36,14 @@ public sealed record PpcaResult
     /// <summary>Held-out scores (<c>n x k</c> each).</summary>
     public required HeldOutScores Scores { get; init; }
 
+    /// <summary>
+    /// The varimax rotation <c>T</c> (<c>s x s</c>) with its column flips and order, so that <c>L = V_sig T</c>
+    /// (section 6; rows follow the significant dimensions in their original order), estimated as
+    /// <c>V_sig^T L</c> (<see cref="PpcaAnalysis.RotationOf"/>). Null when the result was assembled without the
+    /// all-rows fit; then the rotated seed scores of section 12 cannot be formed.
+    /// </summary>
+    public RowMajorMatrix? Rotation { get; init; }
+
     /// <summary>Loading significance (section 7); empty when replicates were skipped.</summary>
     public required IReadOnlyList<LoadingSignificanceRow> LoadingSignificance { get; init; }
 
@@ -194,6 +202,7 @@ public static class PpcaAnalysis
             Loadings = loadings,
             Labels = labels,
             Scores = sample.Scores,
+            Rotation = RotationOf(fit, dimensions, loadings),
             LoadingSignificance = [],
             Preservation = preservation,
             PreservationSkippedBecause = skipped,
@@ -223,6 +232,46 @@ public static class PpcaAnalysis
         {
             LoadingSignificance = LoadingSignificance.Aggregate(main.Loadings, main.Labels, main.Attributes, replicates, options.Alpha),
         };
+    }
+
+    /// <summary>
+    /// The rotation <c>T = V_sig^T L</c> (<c>s x s</c>) of rotated loadings <paramref name="loadings"/> (<c>p x s</c>), with
+    /// <c>V_sig</c> the all-rows components of the significant <paramref name="dimensions"/> in their original order.
+    /// Exact because <c>L = V_sig T</c> and <c>V_sig</c> has orthonormal columns; computed from the fit and the
+    /// loadings (not kept from the varimax iteration) so that a result reassembled from the stored loadings gives the
+    /// same bits.
+    /// </summary>
+    /// <exception cref="ArgumentException">The loadings do not have one column per significant dimension.</exception>
+    public static RowMajorMatrix RotationOf(PpcaFit fit, IReadOnlyList<DimensionStatistics> dimensions, RowMajorMatrix loadings)
+    {
+        ArgumentNullException.ThrowIfNull(fit);
+        ArgumentNullException.ThrowIfNull(dimensions);
+        ArgumentNullException.ThrowIfNull(loadings);
+        var significant = dimensions.Where(d => d.Significant).Select(d => d.Dimension - 1).ToArray();
+        if (significant.Length != loadings.Columns || loadings.Rows != fit.Components.Rows)
+        {
+            throw new ArgumentException(
+                $"Expected {fit.Components.Rows} x {significant.Length} loadings (one column per significant dimension), got {loadings.Rows} x {loadings.Columns}.",
+                nameof(loadings));
+        }
+
+        var s = significant.Length;
+        var rotation = new RowMajorMatrix(s, s);
+        for (var j = 0; j < s; j++)
+        {
+            for (var d = 0; d < s; d++)
+            {
+                var sum = 0.0;
+                for (var a = 0; a < loadings.Rows; a++)
+                {
+                    sum += fit.Components[a, significant[j]] * loadings[a, d];
+                }
+
+                rotation[j, d] = sum;
+            }
+        }
+
+        return rotation;
     }
 
     /// <summary>Preservation across countries (section 9) of rotated loadings, or null with the reason in <paramref name="skipped"/>.</summary>

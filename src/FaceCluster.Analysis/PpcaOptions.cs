@@ -1,6 +1,6 @@
 namespace FaceCluster.Analysis;
 
-/// <summary>Parameters of a PPCA analysis (analysis.md sections 1-7).</summary>
+/// <summary>Parameters of a PPCA analysis (analysis.md sections 1-7, and the shared threshold of section 12).</summary>
 public sealed record PpcaOptions
 {
     /// <summary>Dimension-bootstrap resamples <c>B</c> (section 4).</summary>
@@ -29,6 +29,12 @@ public sealed record PpcaOptions
 
     /// <summary>A dimension needs <c>snr</c> above this (section 5).</summary>
     public double SnrThreshold { get; init; } = 3.0;
+
+    /// <summary>
+    /// A rotated dimension is shared across countries when the correlation <c>r_{d,a}</c> of each country's loadings
+    /// with the mean loadings reaches this in every country (section 12); otherwise it is culture-specific.
+    /// </summary>
+    public double SharedThreshold { get; init; } = PpcaInterpretation.DefaultSharedThreshold;
 
     /// <summary>Most resamples of a bootstrap (100 times the paper's 1000): bounds the time and memory one request can claim.</summary>
     public const int MaxResamples = 100_000;
@@ -80,6 +86,11 @@ public sealed record PpcaOptions
         if (!double.IsFinite(SnrThreshold) || SnrThreshold < 0)
         {
             errors.Add($"the snr threshold must be a finite number, 0 or more, got {SnrThreshold}");
+        }
+
+        if (!(SharedThreshold >= -1 && SharedThreshold <= 1))
+        {
+            errors.Add($"the shared threshold is a correlation and must lie in [-1, 1], got {SharedThreshold}");
         }
 
         if (!(Alpha > 0 && Alpha < 1))

@@ -11,8 +11,12 @@ namespace FaceCluster.Outputs;
 /// </summary>
 public static class PpcaOutputs
 {
-    /// <summary>The files written, in order.</summary>
-    public static IReadOnlyList<string> Files { get; } = ["dimensions.parquet", "loadings.parquet", "loading_significance.parquet", "scores.parquet", "summary.json"];
+    /// <summary>
+    /// The files written, in order. <c>dimension_scores.parquet</c> is written only when the result carries its rotation
+    /// (<see cref="PpcaResult.Rotation"/>), since the rotated scores need it.
+    /// </summary>
+    public static IReadOnlyList<string> Files { get; } =
+        ["dimensions.parquet", "loadings.parquet", "loading_significance.parquet", "scores.parquet", "dimension_scores.parquet", "meanings.parquet", "summary.json"];
 
     /// <summary>Writes every output of <paramref name="result"/> into <paramref name="folder"/> (a staging folder).</summary>
     /// <param name="folder">An existing folder.</param>
@@ -44,6 +48,8 @@ public static class PpcaOutputs
             ValueChecks.RequireFiniteResult(Stage, "scores.parquet", $"y_{j + 1}", result.Scores.Y.Column(j));
         }
 
+        var interpretation = PpcaInterpretation.Compute(result, options.SharedThreshold);
+
         await WriteDimensionsAsync(Path.Combine(folder, "dimensions.parquet"), result.Dimensions, cancellationToken).ConfigureAwait(false);
         await WriteLoadingsAsync(Path.Combine(folder, "loadings.parquet"), result.Attributes, result.Labels, result.Loadings, cancellationToken).ConfigureAwait(false);
 
@@ -74,7 +80,14 @@ public static class PpcaOutputs
         }
 
         await ParquetTableWriter.WriteAsync(Path.Combine(folder, "scores.parquet"), scoreColumns, cancellationToken).ConfigureAwait(false);
+        if (interpretation.Scores is { } rotated)
+        {
+            await WriteDimensionScoresAsync(Path.Combine(folder, "dimension_scores.parquet"), seedIds, rotated, cancellationToken).ConfigureAwait(false);
+        }
+
+        await WriteMeaningsAsync(Path.Combine(folder, "meanings.parquet"), interpretation.Meanings, cancellationToken).ConfigureAwait(false);
         var summary = Summary(result, seedIds.Count, options, inputs);
+        summary["interpretation"] = Interpretation(interpretation);
         foreach (var (name, value) in extra ?? [])
         {
             summary[name] = value?.DeepClone();
@@ -183,6 +196,92 @@ public static class PpcaOutputs
         }
 
         return (labels, loadings);
+    }
+
+    /// <summary>
+    /// Writes <c>dimension_scores.parquet</c> (analysis.md section 12): <c>seed_id</c>, then the rotated held-out DNN scores
+    /// <c>dnn:A, ...</c> (<c>Zx = Sx T</c>) and judgment scores <c>human:A, ...</c> (<c>Zy = Sy T</c>).
+    /// </summary>
+    public static Task WriteDimensionScoresAsync(string path, IReadOnlyList<string> seedIds, RotatedScores scores, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(seedIds);
+        ArgumentNullException.ThrowIfNull(scores);
+        var columns = new List<ParquetColumn> { new("seed_id", seedIds.ToArray()) };
+        for (var d = 0; d < scores.Labels.Count; d++)
+        {
+            columns.Add(new ParquetColumn($"dnn:{scores.Labels[d]}", scores.Dnn.Column(d)));
+        }
+
+        for (var d = 0; d < scores.Labels.Count; d++)
+        {
+            columns.Add(new ParquetColumn($"human:{scores.Labels[d]}", scores.Human.Column(d)));
+        }
+
+        return ParquetTableWriter.WriteAsync(path, columns, cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes <c>meanings.parquet</c> (analysis.md section 12): one row per dimension and country with the top concepts
+    /// by loading (<c>concept_1..3</c>, <c>loading_1..3</c>, <c>significant_1..3</c>; null where a country has fewer
+    /// concepts), the consistency <c>r</c> of the country's loadings with the mean loadings, and the dimension's
+    /// <c>shared</c> call.
+    /// </summary>
+    public static Task WriteMeaningsAsync(string path, IReadOnlyList<DimensionMeaning> meanings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(meanings);
+        var rows = meanings.SelectMany(m => m.Countries.Select(c => (Meaning: m, Country: c))).ToArray();
+        var columns = new List<ParquetColumn>
+        {
+            new("dimension", rows.Select(r => r.Meaning.Dimension).ToArray()),
+            new("country", rows.Select(r => r.Country.Country).ToArray()),
+        };
+        for (var rank = 0; rank < PpcaInterpretation.TopCount; rank++)
+        {
+            var at = rank;
+            RankedConcept? Ranked((DimensionMeaning Meaning, CountryMeaning Country) row) => at < row.Country.Top.Count ? row.Country.Top[at] : null;
+            columns.Add(new ParquetColumn($"concept_{rank + 1}", rows.Select(r => Ranked(r)?.Concept).ToArray()));
+            columns.Add(new ParquetColumn($"loading_{rank + 1}", rows.Select(r => Ranked(r)?.Loading).ToArray()));
+            columns.Add(new ParquetColumn($"significant_{rank + 1}", rows.Select(r => Ranked(r)?.Significant).ToArray()));
+        }
+
+        columns.Add(new ParquetColumn("r", rows.Select(r => r.Country.Consistency).ToArray()));
+        columns.Add(new ParquetColumn("shared", rows.Select(r => r.Meaning.Shared).ToArray()));
+        return ParquetTableWriter.WriteAsync(path, columns, cancellationToken);
+    }
+
+    /// <summary>The <c>interpretation</c> member of <c>summary.json</c>: the shared or culture-specific call of each dimension.</summary>
+    private static JsonObject Interpretation(InterpretationResult interpretation)
+    {
+        var dimensions = new JsonObject();
+        foreach (var meaning in interpretation.Meanings)
+        {
+            var r = new JsonObject();
+            var top = new JsonObject();
+            foreach (var country in meaning.Countries)
+            {
+                r[country.Country] = country.Consistency;
+                top[country.Country] = country.Top[0].Concept;
+            }
+
+            dimensions[meaning.Dimension] = new JsonObject
+            {
+                ["call"] = meaning.Shared ? "shared" : "culture-specific",
+                ["countries_below"] = new JsonArray([.. meaning.CountriesBelow.Select(c => JsonValue.Create(c))]),
+                ["r"] = r,
+                ["top_concept"] = top,
+                ["most_frequent_top_concept"] = meaning.MostFrequentTopConcept,
+                ["top_concept_agreement"] = meaning.TopConceptAgreement,
+            };
+        }
+
+        return new JsonObject
+        {
+            ["shared_threshold"] = interpretation.Threshold,
+            ["n_shared"] = interpretation.Meanings.Count(m => m.Shared),
+            ["n_culture_specific"] = interpretation.Meanings.Count(m => !m.Shared),
+            ["dimensions"] = dimensions,
+            ["skipped"] = interpretation.MeaningsSkippedBecause,
+        };
     }
 
     private static JsonObject Summary(PpcaResult result, int n, PpcaOptions options, JsonObject inputs)

@@ -54,7 +54,7 @@ public sealed class AnalyzeCommandTests : IDisposable
         Assert.True(run.ExitCode == 0, run.Error);
         Assert.Contains("2 of 12 tested dimensions significant (A, B)", run.Output);
         Assert.Equal(
-            ["dimensions.parquet", "loading_significance.parquet", "loadings.parquet", "scores.parquet", "summary.json"],
+            ["dimensions.parquet", "loading_significance.parquet", "loadings.parquet", "meanings.parquet", "scores.parquet", "summary.json"],
             Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
 
         var dimensions = ParquetTableReader.ReadAll(Path.Combine(output, "dimensions.parquet"));
@@ -88,6 +88,12 @@ public sealed class AnalyzeCommandTests : IDisposable
         Assert.Equal(["CN", "US"], preservation.GetProperty("per_country").EnumerateObject().Select(p => p.Name));
         Assert.Equal(["A", "B"], preservation.GetProperty("per_dimension").EnumerateObject().Select(p => p.Name));
         Assert.True(root.GetProperty("timings_seconds").TryGetProperty("leave_one_out", out _));
+
+        var interpretation = root.GetProperty("interpretation");
+        Assert.Equal(0.6, interpretation.GetProperty("shared_threshold").GetDouble());
+        Assert.Equal(["A", "B"], interpretation.GetProperty("dimensions").EnumerateObject().Select(p => p.Name));
+        var meanings = ParquetTableReader.ReadAll(Path.Combine(output, "meanings.parquet"));
+        Assert.Equal(2 * 2, meanings.RowCount);
     }
 
     [Fact]
