@@ -54,7 +54,7 @@ public sealed class AnalyzeCommandTests : IDisposable
         Assert.True(run.ExitCode == 0, run.Error);
         Assert.Contains("2 of 12 tested dimensions significant (A, B)", run.Output);
         Assert.Equal(
-            ["dimensions.parquet", "loading_significance.parquet", "loadings.parquet", "meanings.parquet", "scores.parquet", "summary.json"],
+            ["dimension_scores.parquet", "dimensions.parquet", "loading_significance.parquet", "loadings.parquet", "meanings.parquet", "scores.parquet", "summary.json"],
             Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
 
         var dimensions = ParquetTableReader.ReadAll(Path.Combine(output, "dimensions.parquet"));

@@ -53,7 +53,7 @@ public sealed class ClusterExecutionTests : IDisposable
         Assert.True(cluster.ExitCode == 0, cluster.Error);
         Assert.True(local.ExitCode == 0, local.Error);
         Assert.Equal(local.Output.Replace(PathOf("local"), "DIR", StringComparison.Ordinal), cluster.Output.Replace(PathOf("cluster"), "DIR", StringComparison.Ordinal));
-        foreach (var table in new[] { "dimensions.parquet", "loadings.parquet", "loading_significance.parquet", "scores.parquet" })
+        foreach (var table in new[] { "dimensions.parquet", "loadings.parquet", "loading_significance.parquet", "scores.parquet", "dimension_scores.parquet", "meanings.parquet" })
         {
             Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(PathOf("local"), table), Ct), await File.ReadAllBytesAsync(Path.Combine(PathOf("cluster"), table), Ct));
         }

@@ -12,7 +12,7 @@ internal sealed class TestInputs
     public const string YPath = "inputs/y.parquet";
 
     /// <summary>The tables compared byte for byte (summary.json holds timings and is compared field by field).</summary>
-    public static readonly string[] Tables = ["dimensions.parquet", "loadings.parquet", "loading_significance.parquet", "scores.parquet"];
+    public static readonly string[] Tables = ["dimensions.parquet", "loadings.parquet", "loading_significance.parquet", "scores.parquet", "dimension_scores.parquet", "meanings.parquet"];
 
     private TestInputs(PlantedPpcaInput data) => Data = data;
 

@@ -399,6 +399,7 @@ public sealed class PpcaRunKind(InputCache cache) : IRunKind
             Loadings = loadings,
             Labels = labels,
             Scores = scores,
+            Rotation = PpcaAnalysis.RotationOf(inputs.Fit, dimensions, loadings),
             LoadingSignificance = [],
             Preservation = PpcaAnalysis.PreservationOf(loadings, labels, inputs.Attributes, out var skipped),
             PreservationSkippedBecause = skipped,
