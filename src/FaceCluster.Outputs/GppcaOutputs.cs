@@ -5,13 +5,17 @@ using FaceCluster.Tables;
 namespace FaceCluster.Outputs;
 
 /// <summary>
-/// Writes a <see cref="GppcaResult"/> as <c>gppca.parquet</c> and <c>summary.json</c> (study-format.md, "Analysis
-/// outputs"); shared by the command line and the cluster.
+/// Writes a <see cref="GppcaResult"/> as <c>gppca.parquet</c>, <c>gppca_loadings.parquet</c> and <c>summary.json</c>
+/// (study-format.md, "Analysis outputs"; analysis.md section 12 for the loadings); shared by the command line and the
+/// cluster.
 /// </summary>
 public static class GppcaOutputs
 {
     /// <summary>The files written, in order.</summary>
-    public static IReadOnlyList<string> Files { get; } = ["gppca.parquet", "summary.json"];
+    public static IReadOnlyList<string> Files { get; } = ["gppca.parquet", "gppca_loadings.parquet", "summary.json"];
+
+    /// <summary>Concepts named per preserved dimension in <c>summary.json</c>.</summary>
+    public const int TopConcepts = 3;
 
     /// <summary>
     /// The country x concept grid of a judgments table, or an <see cref="InvalidInputException"/> naming the file when its
@@ -88,6 +92,7 @@ public static class GppcaOutputs
         // Eigenvalues are finite for any finite input; correlations and p-values may be NaN by design.
         ValueChecks.RequireFiniteResult("gppca", "gppca.parquet", "eigenvalue", result.Eigenvalues.AsSpan(0, result.Dimensions));
         await ParquetTableWriter.WriteAsync(Path.Combine(folder, "gppca.parquet"), Columns(result, grid), cancellationToken).ConfigureAwait(false);
+        await ParquetTableWriter.WriteAsync(Path.Combine(folder, "gppca_loadings.parquet"), LoadingColumns(result, grid), cancellationToken).ConfigureAwait(false);
         var summary = new JsonObject
         {
             ["analysis"] = "gppca",
@@ -97,6 +102,7 @@ public static class GppcaOutputs
             ["dimensions_tested"] = result.Dimensions,
             ["n_preserved"] = result.PreservedCount,
             ["preserved_dimensions"] = new JsonArray([.. Enumerable.Range(0, result.Dimensions).Where(j => result.Preserved[j]).Select(j => JsonValue.Create(j + 1))]),
+            ["preserved_meanings"] = Meanings(result, grid),
             ["parameters"] = new JsonObject { ["alpha"] = 0.05, ["threads"] = threads },
             ["random_generator"] = "none (G-PPCA draws no random numbers)",
             ["inputs"] = inputs,
@@ -110,6 +116,42 @@ public static class GppcaOutputs
 
         await AtomicFile.WriteJsonAsync(Path.Combine(folder, "summary.json"), summary, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The loadings of the preserved dimensions: <c>concept</c>, then <c>G{j}</c> (1-based) with column <c>j</c> of the
+    /// all-rows eigenvectors <c>W</c> (each flipped so that its largest entry is positive), so a dimension can be read.
+    /// </summary>
+    private static List<ParquetColumn> LoadingColumns(GppcaResult result, AttributeGrid grid)
+    {
+        var columns = new List<ParquetColumn> { new("concept", grid.Concepts.ToArray()) };
+        foreach (var j in Preserved(result))
+        {
+            var loadings = new double[grid.Concepts.Count];
+            for (var concept = 0; concept < loadings.Length; concept++)
+            {
+                loadings[concept] = result.Components[concept, j];
+            }
+
+            ValueChecks.RequireFiniteResult("gppca", "gppca_loadings.parquet", $"G{j + 1}", loadings);
+            columns.Add(new ParquetColumn($"G{j + 1}", loadings));
+        }
+
+        return columns;
+    }
+
+    /// <summary>Per preserved dimension, its <see cref="TopConcepts"/> concepts by loading, largest first (ties: the earlier concept).</summary>
+    private static JsonArray Meanings(GppcaResult result, AttributeGrid grid) =>
+        new([.. Preserved(result).Select(j => (JsonNode)new JsonObject
+        {
+            ["dimension"] = $"G{j + 1}",
+            ["top_concepts"] = new JsonArray([.. Enumerable.Range(0, grid.Concepts.Count)
+                .OrderByDescending(concept => result.Components[concept, j])
+                .ThenBy(concept => concept)
+                .Take(TopConcepts)
+                .Select(concept => (JsonNode)new JsonObject { ["concept"] = grid.Concepts[concept], ["loading"] = result.Components[concept, j] })]),
+        })]);
+
+    private static IEnumerable<int> Preserved(GppcaResult result) => Enumerable.Range(0, result.Dimensions).Where(j => result.Preserved[j]);
 
     private static List<ParquetColumn> Columns(GppcaResult result, AttributeGrid grid)
     {

@@ -268,6 +268,25 @@ public sealed class AnalyzeCommandTests : IDisposable
         using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(PathOf("gppca"), "summary.json"), Ct));
         Assert.Equal(preserved.Count(p => p), summary.RootElement.GetProperty("n_preserved").GetInt32());
         Assert.Contains($"{preserved.Count(p => p)} of 8 dimensions preserved", run.Output, StringComparison.Ordinal);
+
+        // The preserved dimensions can be read: their loadings by concept, and their top concepts in summary.json.
+        var loadings = ParquetTableReader.ReadAll(Path.Combine(PathOf("gppca"), "gppca_loadings.parquet"));
+        string[] preservedNames = [.. Enumerable.Range(0, 8).Where(j => preserved[j]).Select(j => $"G{j + 1}")];
+        Assert.Equal(["concept", .. preservedNames], loadings.Columns.Select(c => c.Name));
+        Assert.Equal(judgments.Attributes.Take(8).Select(a => a.Split(':')[1]), (string[])loadings.FindColumn("concept")!.Values);
+        var meanings = summary.RootElement.GetProperty("preserved_meanings");
+        Assert.Equal(preservedNames.Length, meanings.GetArrayLength());
+        foreach (var (meaning, name) in meanings.EnumerateArray().Zip(preservedNames))
+        {
+            var column = (double[])loadings.FindColumn(name)!.Values;
+            Assert.Equal(name, meaning.GetProperty("dimension").GetString());
+            var top = meaning.GetProperty("top_concepts");
+            Assert.Equal(3, top.GetArrayLength());
+            var best = Array.IndexOf(column, column.Max());
+            Assert.Equal(((string[])loadings.FindColumn("concept")!.Values)[best], top[0].GetProperty("concept").GetString());
+            Assert.Equal(column.Max(), top[0].GetProperty("loading").GetDouble());
+            Assert.True(column.Max() >= Math.Abs(column.Min()), $"{name} is not oriented with its largest entry positive");
+        }
     }
 
     [Fact]

@@ -71,6 +71,9 @@ public sealed class ClusterExecutionTests : IDisposable
         Assert.Equal(
             await File.ReadAllBytesAsync(Path.Combine(PathOf("gppca-local"), "gppca.parquet"), Ct),
             await File.ReadAllBytesAsync(Path.Combine(PathOf("gppca-cluster"), "gppca.parquet"), Ct));
+        Assert.Equal(
+            await File.ReadAllBytesAsync(Path.Combine(PathOf("gppca-local"), "gppca_loadings.parquet"), Ct),
+            await File.ReadAllBytesAsync(Path.Combine(PathOf("gppca-cluster"), "gppca_loadings.parquet"), Ct));
     }
 
     [Fact]
