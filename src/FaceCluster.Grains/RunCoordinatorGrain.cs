@@ -126,6 +126,15 @@ public sealed partial class RunCoordinatorGrain(
         }
 
         await PersistAsync(force: true);
+        await ProceedAsync();
+    }
+
+    /// <summary>
+    /// Sets a started, recovered or resumed run going: the timer, its first stage when none is planned yet, the stages
+    /// whose shards are all there, ranges handed out, the state persisted.
+    /// </summary>
+    private async Task ProceedAsync()
+    {
         StartTimer();
         if (Current is null)
         {
@@ -165,11 +174,7 @@ public sealed partial class RunCoordinatorGrain(
         Run.State = RunState.Running;
         await PersistAsync(force: true);
         await GrainFactory.GetGrain<IRunRegistryGrain>(0).Register(RunId, request.OutputPath, request.Parent);
-        StartTimer();
-        await PlanNextAsync(completed: null);
-        await AdvanceWhileCompleteAsync();
-        await PumpAsync();
-        await PersistAsync(force: true);
+        await ProceedAsync();
     }
 
     /// <inheritdoc />
@@ -239,11 +244,7 @@ public sealed partial class RunCoordinatorGrain(
         _dirty = true;
         await PersistAsync(force: true);
         LogStarted(RunId, request.Kind);
-        StartTimer();
-        await PlanNextAsync(completed: null);
-        await AdvanceWhileCompleteAsync();
-        await PumpAsync();
-        await PersistAsync(force: true);
+        await ProceedAsync();
         return Status();
     }
 

@@ -69,27 +69,16 @@ public sealed class RunFiles
     }
 
     /// <summary>Writes the accepted request (atomically).</summary>
-    public Task WriteRequestAsync(RunRequest request, CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(Folder);
-        return Tables.AtomicFile.WriteAsync(
-            Request,
-            (stream, ct) => JsonSerializer.SerializeAsync(stream, request, FileGrainStorage.DefaultJsonOptions, ct),
-            cancellationToken);
-    }
+    public Task WriteRequestAsync(RunRequest request, CancellationToken cancellationToken) => WriteAsync(Request, request, cancellationToken);
 
     /// <summary>How the run ended, written before its state is persisted: with the request, the data root alone says what runs exist and which are unfinished.</summary>
     public string Finished => Path.Combine(Folder, "finished.json");
 
     /// <summary>Writes how the run ended (atomically).</summary>
-    public Task WriteFinishedAsync(RunFinishRecord record, CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(Folder);
-        return Tables.AtomicFile.WriteAsync(
-            Finished,
-            (stream, ct) => JsonSerializer.SerializeAsync(stream, record, FileGrainStorage.DefaultJsonOptions, ct),
-            cancellationToken);
-    }
+    public Task WriteFinishedAsync(RunFinishRecord record, CancellationToken cancellationToken) => WriteAsync(Finished, record, cancellationToken);
+
+    /// <summary>Whether the run folder records an accepted run that has not ended (what recovery from the data root takes up).</summary>
+    public bool IsUnfinishedOnDisk => File.Exists(Request) && !File.Exists(Finished);
 
     /// <summary>How the run ended, or null when it has not (or the record is unreadable).</summary>
     public RunFinishRecord? TryReadFinished()
@@ -108,6 +97,15 @@ public sealed class RunFiles
     public RunRequest ReadRequest() =>
         JsonSerializer.Deserialize<RunRequest>(File.ReadAllText(Request), FileGrainStorage.DefaultJsonOptions)
             ?? throw new InvalidOperationException($"{Request} holds no request.");
+
+    private Task WriteAsync<T>(string path, T value, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Folder);
+        return Tables.AtomicFile.WriteAsync(
+            path,
+            (stream, ct) => JsonSerializer.SerializeAsync(stream, value, FileGrainStorage.DefaultJsonOptions, ct),
+            cancellationToken);
+    }
 
     /// <summary>Every file under <paramref name="folder"/>, or none when it does not exist.</summary>
     public static IEnumerable<string> FilesUnder(string folder) =>

@@ -56,7 +56,7 @@ public sealed partial class RunRegistryGrain(
             }
 
             state.State.Runs.Add(folder.Name);
-            if (files.TryReadFinished() is null)
+            if (files.IsUnfinishedOnDisk)
             {
                 try
                 {

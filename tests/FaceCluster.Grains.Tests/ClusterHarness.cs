@@ -129,23 +129,27 @@ internal static class Poll
         }
     }
 
+    /// <summary>The call's answer, or null when it failed because a silo was killed (the cluster has not noticed yet).</summary>
+    public static async Task<T?> AnswerAsync<T>(Func<Task<T>> call)
+        where T : class
+    {
+        try
+        {
+            return await call();
+        }
+        catch (Exception e) when (e is OrleansException or Orleans.Runtime.Messaging.ConnectionFailedException or TimeoutException)
+        {
+            return null;
+        }
+    }
+
     public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? deadline = null) =>
         UntilAsync(() => Task.FromResult(condition()), c => c, what, deadline);
 
     /// <summary>Polls the run until it finishes; a call that fails because a killed silo held the activation is asked again.</summary>
     public static async Task<RunStatus> FinishedAsync(IGrainFactory grains, string runId, TimeSpan? deadline = null) =>
-        (await UntilAsync<RunStatus?>(
-            async () =>
-            {
-                try
-                {
-                    return await grains.GetGrain<IRunCoordinatorGrain>(runId).GetStatus();
-                }
-                catch (Exception e) when (e is OrleansException or Orleans.Runtime.Messaging.ConnectionFailedException or TimeoutException)
-                {
-                    return null;
-                }
-            },
+        (await UntilAsync(
+            () => AnswerAsync(async () => await grains.GetGrain<IRunCoordinatorGrain>(runId).GetStatus()),
             s => s?.State.IsFinished() == true,
             $"run {runId} to finish",
             deadline))!;

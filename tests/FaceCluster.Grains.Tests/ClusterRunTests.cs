@@ -203,17 +203,7 @@ public sealed class ClusterRunTests : IAsyncLifetime
         // The range "kills" each silo that takes it: the run must stop after two such deaths, not take down the others.
         // (A kill that also takes the coordinator may lose the count of a death not yet persisted: then more are needed,
         // but never more than twice the limit.)
-        var coordinatorStatus = async () =>
-        {
-            try
-            {
-                return await coordinator.GetStatus();
-            }
-            catch (Exception e) when (e is OrleansException or Orleans.Runtime.Messaging.ConnectionFailedException or TimeoutException)
-            {
-                return null;
-            }
-        };
+        Func<Task<RunStatus?>> coordinatorStatus = () => Poll.AnswerAsync(async () => await coordinator.GetStatus());
         RunStatus? status;
         for (var killed = 0; ; killed++)
         {
@@ -237,18 +227,8 @@ public sealed class ClusterRunTests : IAsyncLifetime
             status.Error);
         Assert.True(harness.Cluster.Silos.Count >= 2);
         await Poll.UntilAsync(
-            async () =>
-            {
-                try
-                {
-                    return (await harness.Client.GetGrain<IRunRegistryGrain>(0).ListUnfinished()).Count == 0;
-                }
-                catch (Exception e) when (e is OrleansException or Orleans.Runtime.Messaging.ConnectionFailedException or TimeoutException)
-                {
-                    return false;
-                }
-            },
-            done => done,
+            () => Poll.AnswerAsync(async () => await harness.Client.GetGrain<IRunRegistryGrain>(0).ListUnfinished()),
+            unfinished => unfinished is { Count: 0 },
             "the registry to release the run");
     }
 

@@ -261,7 +261,7 @@ internal static class EmbeddedRun
         return runs.EnumerateDirectories()
             .Where(d => RunPaths.IsValidRunId(d.Name) && d.Name.StartsWith(kind + "-", StringComparison.Ordinal))
             .Select(d => new RunFiles(root, d.Name))
-            .Where(f => File.Exists(f.Request) && !File.Exists(f.Finished))
+            .Where(f => f.IsUnfinishedOnDisk)
             .OrderByDescending(f => File.GetLastWriteTimeUtc(f.Request))
             .Select(f => f.RunId)
             .FirstOrDefault();
