@@ -1,0 +1,49 @@
+using ScottPlot;
+
+namespace FaceCluster.Reports;
+
+/// <summary>
+/// What every figure shares: the bundled font (SkiaSharp's dependency-free Linux assets see no system fonts, so text
+/// would not be drawn at all), the palette of dimensions, and the rendering of a ScottPlot plot into a <see cref="Figure"/>.
+/// </summary>
+public static class PlotStyle
+{
+    /// <summary>The font family every figure uses (DejaVu Sans, bundled under <c>Fonts/</c>).</summary>
+    public const string FontName = "DejaVu Sans";
+
+    private static readonly Lazy<bool> FontsRegistered = new(RegisterFonts, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>A new plot with the report's font and a white background.</summary>
+    public static Plot NewPlot()
+    {
+        _ = FontsRegistered.Value;
+        var plot = new Plot();
+        plot.Font.Set(FontName);
+        return plot;
+    }
+
+    /// <summary>Colour of dimension <paramref name="index"/> (a categorical palette wide enough for 28 and more).</summary>
+    public static Color DimensionColor(int index)
+    {
+        var palette = new ScottPlot.Palettes.Category20();
+        return palette.GetColor(index);
+    }
+
+    /// <summary>Renders <paramref name="plot"/> at <paramref name="width"/> x <paramref name="height"/> into a figure.</summary>
+    public static Figure Render(Plot plot, string name, string title, string caption, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(plot);
+        var png = plot.GetImageBytes(width, height, ImageFormat.Png);
+        var svg = plot.GetSvgXml(width, height);
+        return new Figure(name, title, caption, png, svg);
+    }
+
+    private static bool RegisterFonts()
+    {
+        var folder = Path.Combine(AppContext.BaseDirectory, "Fonts");
+        Fonts.AddFontFile(FontName, Path.Combine(folder, "DejaVuSans.ttf"), bold: false, italic: false);
+        Fonts.AddFontFile(FontName, Path.Combine(folder, "DejaVuSans-Bold.ttf"), bold: true, italic: false);
+        Fonts.Default = FontName;
+        return true;
+    }
+}
