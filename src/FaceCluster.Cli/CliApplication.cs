@@ -71,6 +71,7 @@ internal static class CliApplication
             PipelineCommand.Create(context),
             AnalyzeCommand.Create(context),
             ShowCommand.Create(context),
+            ReportCommand.Create(context),
             BenchCommand.Create(context),
             StudyCommand.Create(context),
             CropCommand.Create(context),

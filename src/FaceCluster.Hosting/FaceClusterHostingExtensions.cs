@@ -43,6 +43,7 @@ public static class FaceClusterHostingExtensions
         services.TryAddSingleton<InputCache>();
         services.AddRunKind<PpcaRunKind>();
         services.AddRunKind<GppcaRunKind>();
+        services.AddRunKind<ReportRunKind>();
         services.AddRunKind<StudyAggregateRunKind>();
         services.AddLearningRunKinds();
         services.TryAddSingleton<SiloWorkExecutor>();

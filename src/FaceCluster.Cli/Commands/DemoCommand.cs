@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using FaceCluster.Cli.Cluster;
 using FaceCluster.Learning.Training;
+using FaceCluster.Reports;
 using FaceCluster.Synthetic;
 
 namespace FaceCluster.Cli.Commands;
@@ -87,6 +88,11 @@ internal static class DemoCommand
             $"DNN: held-out MSE {heldOut[heldOut.GetArrayLength() - 1].GetDouble():F4} against {training.GetProperty("baseline_mse").GetDouble():F4} for the mean predictor.")).ConfigureAwait(false);
         await context.Output.WriteLineAsync(Invariant(
             $"Planted: {planted} dimensions ({universal} universal). Found: {PipelineCommand.Number(ppca.RootElement, "n_significant")} significant dimensions of the DNN's predictions against the judgments (PPCA); {PipelineCommand.Number(gppca.RootElement, "n_preserved")} dimensions of the judgments preserved across countries (G-PPCA).")).ConfigureAwait(false);
+
+        // The recovery is the report's own table (the pipeline's report stage computed it the same way).
+        var results = await RunResults.LoadAsync(ReportInputs.Locate(run, Path.Combine(study, "truth.json")), cancellationToken).ConfigureAwait(false);
+        await ReportCommand.WriteRecoveryAsync(context, TruthRecovery.Compare(results.Ppca, TruthRecovery.Planted(results.Truth!))).ConfigureAwait(false);
+        await context.Output.WriteLineAsync($"Report: {Path.Combine(run, ReportBuilder.HtmlFileName)} (open it in a browser; figures as PNG and SVG in {Path.Combine(run, ReportBuilder.FiguresFolderName)}).").ConfigureAwait(false);
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

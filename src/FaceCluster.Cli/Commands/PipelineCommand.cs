@@ -147,6 +147,11 @@ internal static class PipelineCommand
         await context.Output.WriteLineAsync(Invariant(
             $"PPCA of the DNN's seed predictions against the judgments: {Number(ppca.RootElement, "n_significant")} significant dimension(s); G-PPCA of the judgments: {Number(gppca.RootElement, "n_preserved")} dimension(s) preserved across countries.")).ConfigureAwait(false);
         await context.Output.WriteLineAsync($"Results in {run} (run.json records every stage)").ConfigureAwait(false);
+        var report = Path.Combine(run, Reports.ReportBuilder.HtmlFileName);
+        if (File.Exists(report))
+        {
+            await context.Output.WriteLineAsync($"Report: {report}").ConfigureAwait(false);
+        }
     }
 
     /// <summary>A whole number from a summary, or "?" when absent.</summary>

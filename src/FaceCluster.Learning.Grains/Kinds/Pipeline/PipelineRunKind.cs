@@ -14,8 +14,9 @@ namespace FaceCluster.Learning.Grains;
 /// From a study folder to the paper's results: one run whose stages are runs of the other kinds, each started and
 /// followed by the coordinator: <c>aggregate</c> (validate the study, judgments and targets) -> <c>crop</c> (every seed and
 /// mimic) -> <c>train</c> -> <c>predict</c> (the seeds) -> <c>ppca</c> (the predictions against the judgments) ->
-/// <c>gppca</c> (the judgments across countries). Outputs go to <c>derived/</c>, <c>crops/</c>, <c>model/</c>,
-/// <c>predictions/</c>, <c>ppca/</c> and <c>gppca/</c> of the output folder, and <c>run.json</c> records every stage
+/// <c>gppca</c> (the judgments across countries) -> <c>report</c>. Outputs go to <c>derived/</c>, <c>crops/</c>, <c>model/</c>,
+/// <c>predictions/</c>, <c>ppca/</c> and <c>gppca/</c> of the output folder, the report (<c>report.html</c>,
+/// <c>figures/</c>, <c>tsne.parquet</c>, <c>report.json</c>) into the folder itself, and <c>run.json</c> records every stage
 /// (<see cref="PipelineRecord"/>).
 /// </summary>
 /// <remarks>
@@ -31,7 +32,7 @@ public sealed class PipelineRunKind : IRunKind
 
     /// <summary>The stages, in order (each is also the kind of its run).</summary>
     public static readonly IReadOnlyList<string> StageNames =
-        [StudyAggregateRunKind.KindName, CropRunKind.KindName, TrainRunKind.KindName, PredictRunKind.KindName, PpcaRunKind.KindName, GppcaRunKind.KindName];
+        [StudyAggregateRunKind.KindName, CropRunKind.KindName, TrainRunKind.KindName, PredictRunKind.KindName, PpcaRunKind.KindName, GppcaRunKind.KindName, ReportRunKind.KindName];
 
     private const string PreviousRecord = "previous-run.json";
 
@@ -54,7 +55,7 @@ public sealed class PipelineRunKind : IRunKind
         throw new InvalidOperationException("A pipeline computes nothing itself: its stages are runs of other kinds.");
 
     /// <summary>The output folder of <paramref name="stage"/> under the pipeline's output folder <paramref name="output"/>.</summary>
-    public static string OutputOf(string output, string stage) => Join(output, stage switch
+    public static string OutputOf(string output, string stage) => stage == ReportRunKind.KindName ? output : Join(output, stage switch
     {
         StudyAggregateRunKind.KindName => "derived",
         CropRunKind.KindName => "crops",
@@ -164,6 +165,8 @@ public sealed class PipelineRunKind : IRunKind
             (PpcaRunKind.KindName, parameters.Ppca with { X = Join(predictions, PredictRunKind.PredictionsFile), Y = judgments, XName = null, YName = null },
                 [], [PredictRunKind.KindName, StudyAggregateRunKind.KindName]),
             (GppcaRunKind.KindName, new GppcaParameters { Judgments = judgments, Threads = parameters.GppcaThreads }, [], [StudyAggregateRunKind.KindName]),
+            (ReportRunKind.KindName, new ReportParameters(), ["study_manifest"],
+                [CropRunKind.KindName, TrainRunKind.KindName, PpcaRunKind.KindName, GppcaRunKind.KindName]),
         };
 
         var record = new PipelineRecord
@@ -225,7 +228,12 @@ public sealed class PipelineRunKind : IRunKind
         // An interrupted crop or training of the same inputs is resumed (finished shards, the last checkpoint); any
         // other stage starts from an empty output folder.
         var resumable = unchanged && stage.Name is CropRunKind.KindName or TrainRunKind.KindName;
-        if (!resumable && Directory.Exists(folder))
+        if (stage.Name == ReportRunKind.KindName)
+        {
+            // The report is written into the pipeline's own folder: only its own files go.
+            ReportRunKind.RemoveOutputs(folder);
+        }
+        else if (!resumable && Directory.Exists(folder))
         {
             await Task.Run(() => Directory.Delete(folder, recursive: true), cancellationToken).ConfigureAwait(false);
         }
@@ -236,9 +244,12 @@ public sealed class PipelineRunKind : IRunKind
         return StagePlan.ChildRun(stage.Name, new RunRequest(stage.Name, stage.Output, stage.Parameters!.ToJsonString(RunParameters.Json)));
     }
 
-    private static bool OutputsPresent(string stage, string folder) => stage == TrainRunKind.KindName
-        ? File.Exists(Path.Combine(folder, ModelManifest.WeightsFileName)) && File.Exists(Path.Combine(folder, ModelManifest.FileName))
-        : File.Exists(Path.Combine(folder, "summary.json"));
+    private static bool OutputsPresent(string stage, string folder) => stage switch
+    {
+        TrainRunKind.KindName => File.Exists(Path.Combine(folder, ModelManifest.WeightsFileName)) && File.Exists(Path.Combine(folder, ModelManifest.FileName)),
+        ReportRunKind.KindName => ReportRunKind.IsPresent(folder),
+        _ => File.Exists(Path.Combine(folder, "summary.json")),
+    };
 
     private static string Join(string folder, string name) => folder is "." or "" ? name : $"{folder}/{name}";
 
