@@ -25,9 +25,15 @@ namespace FaceCluster.Api;
 /// <remarks>
 /// <list type="bullet">
 /// <item><c>POST /api/runs</c>, <c>GET /api/runs</c>, <c>GET /api/runs/{id}</c>, <c>GET /api/runs/{id}/results</c>,
-/// <c>DELETE /api/runs/{id}</c> and <c>/dashboard</c> need <c>Authorization: Bearer TOKEN</c>.</item>
+/// <c>GET /api/runs/{id}/report</c>, <c>DELETE /api/runs/{id}</c> and <c>/dashboard</c> need
+/// <c>Authorization: Bearer TOKEN</c>.</item>
 /// <item><c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c> (unless <see cref="FaceClusterApiOptions.MetricsRequireToken"/>)
 /// need none.</item>
+/// <item>The runs page, <c>GET /</c> (also <c>/runs.html</c>) with <c>/ui/app.js</c> and <c>/ui/app.css</c>, needs none:
+/// it is a static shell without data, served with a strict Content-Security-Policy, <c>nosniff</c>,
+/// <c>Referrer-Policy: no-referrer</c> and <c>Cache-Control: no-store</c>. It asks for a token once, keeps it in the
+/// tab's <c>sessionStorage</c> and reads every run through the endpoints above with the bearer header; a report is
+/// fetched the same way and shown from a <c>blob:</c> URL in a sandboxed frame.</item>
 /// </list>
 /// </remarks>
 public static class FaceClusterApiExtensions
@@ -113,12 +119,14 @@ public static class FaceClusterApiExtensions
 
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", ReadyAsync);
+        RunsPage.Map(app);
 
         var runs = app.MapGroup("/api/runs").RequireAuthorization(Policy);
         runs.MapPost("/", SubmitAsync);
         runs.MapGet("/", ListAsync);
         runs.MapGet("/{id}", StatusAsync);
         runs.MapGet("/{id}/results", ResultsAsync);
+        runs.MapGet("/{id}/report", ReportAsync);
         runs.MapDelete("/{id}", CancelAsync);
 
         if (options.Metrics)
@@ -333,6 +341,23 @@ public static class FaceClusterApiExtensions
         return Results.Json(
             new JsonObject { ["run_id"] = id, ["out"] = status.OutputPath, ["files"] = files, ["summary"] = summary },
             Json);
+    }
+
+    /// <summary>
+    /// The run's <c>report.html</c> (from its output folder, whatever the run's state: a pipeline writes it last), with a
+    /// policy that lets its inline styles and embedded images work and blocks every request; 404 naming what is missing.
+    /// </summary>
+    private static async Task<IResult> ReportAsync(string id, HttpContext context, IClusterClient client, IOptions<FaceClusterApiOptions> options)
+    {
+        if (!RunPaths.IsValidRunId(id))
+        {
+            return NotFound(id);
+        }
+
+        var status = await client.GetGrain<IRunCoordinatorGrain>(id).GetStatus().ConfigureAwait(false);
+        return IsUnknown(status)
+            ? NotFound(id)
+            : RunsPage.Report(context, id, options.Value.DataRoot, status.OutputPath);
     }
 
     private static async Task<IResult> CancelAsync(string id, ClaimsPrincipal user, IClusterClient client, ApiTokens tokens)
