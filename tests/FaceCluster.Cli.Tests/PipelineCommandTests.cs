@@ -51,10 +51,16 @@ public sealed class PipelineCommandTests : IDisposable
         Assert.All(record.Stages, s => Assert.Equal("completed", s.Outcome));
         Assert.All(record.Stages, s => Assert.Equal(64, s.Fingerprint.Length));
         Assert.Equal(3, record.Inputs.Count);
-        foreach (var file in new[] { "derived/judgments.parquet", "crops/crops.json", "model/model.pt", "predictions/predictions.parquet", "ppca/dimensions.parquet", "gppca/gppca.parquet" })
+        foreach (var file in new[] { "derived/judgments.parquet", "crops/crops.json", "model/model.pt", "predictions/predictions.parquet", "ppca/dimensions.parquet", "gppca/gppca.parquet",
+            "report.html", "report.json", "tsne.parquet", "figures/training_loss.png", "figures/training_loss.svg" })
         {
             Assert.True(File.Exists(Path.Combine(run, file)), file);
         }
+
+        // The report's last stage compared the run with the generated study's truth (3 planted, 2 universal).
+        Assert.Contains($"Report: {Path.Combine(run, "report.html")}", first.Output, StringComparison.Ordinal);
+        var report = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(run, "report.json"), Ct))!;
+        Assert.Equal((3, 2), (report["recovery"]!["planted"]!.GetValue<int>(), report["recovery"]!["planted_universal"]!.GetValue<int>()));
 
         // The PPCA stage gives what `analyze ppca` gives on the pipeline's own predictions and judgments.
         var alone = Path.Combine(_root, "alone");
@@ -89,7 +95,7 @@ public sealed class PipelineCommandTests : IDisposable
         Assert.True(third.ExitCode == 0, third.Error);
         var changed = PipelineRecord.TryRead(Path.Combine(run, PipelineRecord.FileName))!;
         Assert.Equal(
-            ["completed", "skipped", "completed", "completed", "completed", "completed"],
+            ["completed", "skipped", "completed", "completed", "completed", "completed", "completed"],
             changed.Stages.Select(s => s.Outcome));
         Assert.Equal(record.Stages[1].Fingerprint, changed.Stages[1].Fingerprint);
         Assert.NotEqual(record.Stages[0].Fingerprint, changed.Stages[0].Fingerprint);
