@@ -34,7 +34,8 @@ public static class PlotStyle
     {
         ArgumentNullException.ThrowIfNull(plot);
         var png = plot.GetImageBytes(width, height, ImageFormat.Png);
-        var svg = plot.GetSvgXml(width, height);
+        // Canonical ids: SkiaSharp numbers them from a process-wide counter, and a figure must not depend on what was drawn before it.
+        var svg = FigureKit.CanonicalSvg(plot.GetSvgXml(width, height));
         return new Figure(name, title, caption, png, svg);
     }
 
