@@ -54,7 +54,7 @@ public static class HtmlReport
         Meanings(html, content);
         FigureSection(html, content, "maps", "Maps of the seeds (Figure 4A)", "tsne_dnn", "tsne_human");
         Continuity(html, content);
-        FigureSection(html, content, "preservation", "Preservation of meanings across countries (Figure S4)", "preservation");
+        FigureSection(html, content, "preservation", "Preservation of meanings across countries (Figure S4)", PreservationFigure.Name);
         Gppca(html, content);
         Faces(html, content);
         Training(html, content);
@@ -172,7 +172,7 @@ public static class HtmlReport
         }
 
         html.Append("</table>\n");
-        AppendFigure(html, content.Figure("loadings_heatmap"));
+        AppendFigure(html, content.Figure(LoadingsHeatmap.Name));
     }
 
     private static void Continuity(StringBuilder html, ReportContent content)
@@ -184,7 +184,7 @@ public static class HtmlReport
             return;
         }
 
-        AppendFigure(html, content.Figure("continuity"));
+        AppendFigure(html, content.Figure(ContinuityFigure.Name));
         html.Append("<p>The spread (standard deviation) of the human-score percentile among seeds within 5 points of the 25th, 50th and 75th DNN-score percentile: a dimension whose middle is no more ambiguous than its quartiles is continuous, not a set of discrete categories.</p>\n<table><tr><th>Dimension</th><th>at 25th</th><th>at 50th</th><th>at 75th</th></tr>");
         foreach (var dimension in content.Continuity)
         {
@@ -219,8 +219,8 @@ public static class HtmlReport
             html.Append("</table>\n");
         }
 
-        AppendFigure(html, content.Figure("gppca_graph"));
-        AppendFigure(html, content.Figure("gppca_pairs"));
+        AppendFigure(html, content.Figure(GppcaGraph.Name));
+        AppendFigure(html, content.Figure(GppcaGraph.MatrixName));
     }
 
     private static void Faces(StringBuilder html, ReportContent content)
@@ -259,7 +259,7 @@ public static class HtmlReport
         }
 
         html.Append("</ul>\n");
-        AppendFigure(html, content.Figure("training_loss"));
+        AppendFigure(html, content.Figure(TrainingCurve.Name));
     }
 
     private static void Run(StringBuilder html, ReportContent content)

@@ -52,7 +52,7 @@ public sealed class PipelineCommandTests : IDisposable
         Assert.All(record.Stages, s => Assert.Equal(64, s.Fingerprint.Length));
         Assert.Equal(3, record.Inputs.Count);
         foreach (var file in new[] { "derived/judgments.parquet", "crops/crops.json", "model/model.pt", "predictions/predictions.parquet", "ppca/dimensions.parquet", "gppca/gppca.parquet",
-            "report.html", "report.json", "tsne.parquet", "figures/training_loss.png", "figures/training_loss.svg" })
+            "report.html", "report.json", "tsne.parquet", "figures/training_curve.png", "figures/training_curve.svg" })
         {
             Assert.True(File.Exists(Path.Combine(run, file)), file);
         }

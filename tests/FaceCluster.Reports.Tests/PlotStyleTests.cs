@@ -30,4 +30,11 @@ public sealed class PlotStyleTests
         Assert.Contains("Human rating percentile", figure.Svg, StringComparison.Ordinal);
         Assert.Contains(PlotStyle.FontName, figure.Svg, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_paper_s_28_dimensions_get_28_colours()
+    {
+        var colours = Enumerable.Range(0, 28).Select(PlotStyle.DimensionColor).Select(c => c.ToHex()).ToArray();
+        Assert.Equal(28, colours.Distinct().Count());
+    }
 }

@@ -22,7 +22,7 @@ public sealed class ReportBuilderTests : IDisposable
         Assert.Equal(Path.Combine(run, "report.html"), summary.HtmlPath);
         Assert.Empty(summary.Omitted);
         Assert.True(summary.HtmlBytes < 10_000_000);
-        foreach (var name in new[] { "loadings_heatmap", "tsne_dnn", "tsne_human", "continuity", "preservation", "gppca_graph", "gppca_pairs", "training_loss", "faces_a", "faces_b", "faces_c" })
+        foreach (var name in new[] { "loadings_heatmap", "tsne_dnn", "tsne_human", "continuity", "preservation", "gppca_graph", "gppca_matrix", "training_curve", "faces_a", "faces_b", "faces_c" })
         {
             Assert.Contains(name, summary.Figures);
             Assert.True(File.Exists(Path.Combine(run, "figures", name + ".png")), name);

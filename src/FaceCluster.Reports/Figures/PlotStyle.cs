@@ -25,8 +25,12 @@ public static class PlotStyle
     /// <summary>Colour of dimension <paramref name="index"/> (a categorical palette wide enough for 28 and more).</summary>
     public static Color DimensionColor(int index)
     {
+        // Category20 for the first 20; beyond it (the paper has 28) hues by the golden angle at a darker lightness,
+        // so that no two dimensions share a colour.
         var palette = new ScottPlot.Palettes.Category20();
-        return palette.GetColor(index);
+        return index < palette.Colors.Length
+            ? palette.GetColor(index)
+            : Color.FromHSL((float)((index - palette.Colors.Length) * 0.381966 % 1.0), 0.65f, 0.32f);
     }
 
     /// <summary>Renders <paramref name="plot"/> at <paramref name="width"/> x <paramref name="height"/> into a figure.</summary>

@@ -24,7 +24,19 @@ public sealed class ReportRunKind : IRunKind
     {
         ArgumentNullException.ThrowIfNull(request);
         var errors = RunParameters.Validate<ReportParameters>(request, dataRoot).ToList();
-        KindChecks.InputFolder(errors, dataRoot, "output", request.OutputPath);
+        try
+        {
+            // The output is the folder reported on; a pipeline's may be the data root itself.
+            if (!Directory.Exists(DataRootPaths.Resolve(dataRoot, request.OutputPath, allowRoot: true)))
+            {
+                errors.Add($"output: the folder '{request.OutputPath}' to report on does not exist");
+            }
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add($"output: {e.Message}");
+        }
+
         return errors;
     }
 
