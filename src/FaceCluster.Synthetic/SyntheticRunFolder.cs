@@ -27,6 +27,9 @@ public sealed record SyntheticRunOptions
     /// <summary>Training steps per epoch in the loss table.</summary>
     public int StepsPerEpoch { get; init; } = 10;
 
+    /// <summary>Whether crops carry deterministic pixel noise around their colour (compressing like photographs, for benchmarks) instead of one solid colour.</summary>
+    public bool NoisyCrops { get; init; }
+
     /// <summary>Whether to write the pipeline's other parts (G-PPCA, crops, model, run.json, the study's truth); false: a PPCA folder alone.</summary>
     public bool Pipeline { get; init; } = true;
 }
@@ -118,7 +121,7 @@ public static class SyntheticRunFolder
             {
                 var (s, m) = (i / perSeed, i % perSeed);
                 var id = m == 0 ? seedIds[s] : $"{seedIds[s]}-M{m:D3}";
-                return new FaceCropRecord(id, m == 0 ? "seed" : "mimic", seedIds[s], CropStatus.Ok, null, size * 2, size * 2, 1, new CropBox(0, 0, size, size), 0.99f, null, Solid(size, ColourOf(s, m)));
+                return new FaceCropRecord(id, m == 0 ? "seed" : "mimic", seedIds[s], CropStatus.Ok, null, size * 2, size * 2, 1, new CropBox(0, 0, size, size), 0.99f, null, Pixels(size, ColourOf(s, m), options.NoisyCrops ? i + 1 : 0));
             }).ToArray();
             await CropShard.WriteAsync(Path.Combine(CropSet.ShardFolder(folder), CropShard.FileName(start, end)), records, cancellationToken).ConfigureAwait(false);
         }
@@ -129,12 +132,25 @@ public static class SyntheticRunFolder
         await File.WriteAllTextAsync(Path.Combine(folder, "summary.json"), summary.ToJsonString(), cancellationToken).ConfigureAwait(false);
     }
 
-    private static byte[] Solid(int size, (byte R, byte G, byte B) colour)
+    /// <summary>A crop of one colour, or (noise > 0) that colour plus up to ±32 levels of hashed noise per byte.</summary>
+    private static byte[] Pixels(int size, (byte R, byte G, byte B) colour, int noise)
     {
         var pixels = new byte[size * size * 3];
         for (var i = 0; i < pixels.Length; i += 3)
         {
             (pixels[i], pixels[i + 1], pixels[i + 2]) = colour;
+        }
+
+        if (noise > 0)
+        {
+            var state = (uint)noise * 2654435761u;
+            for (var i = 0; i < pixels.Length; i++)
+            {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                pixels[i] = (byte)Math.Clamp(pixels[i] + (int)(state % 65) - 32, 0, 255);
+            }
         }
 
         return pixels;
