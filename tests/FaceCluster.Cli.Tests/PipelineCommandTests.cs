@@ -52,7 +52,7 @@ public sealed class PipelineCommandTests : IDisposable
         Assert.All(record.Stages, s => Assert.Equal(64, s.Fingerprint.Length));
         Assert.Equal(3, record.Inputs.Count);
         foreach (var file in new[] { "derived/judgments.parquet", "crops/crops.json", "model/model.pt", "predictions/predictions.parquet", "ppca/dimensions.parquet", "gppca/gppca.parquet",
-            "report.html", "report.json", "tsne.parquet", "figures/training_curve.png", "figures/training_curve.svg" })
+            "report.html", "report.json", "figures/training_curve.png", "figures/training_curve.svg" })
         {
             Assert.True(File.Exists(Path.Combine(run, file)), file);
         }
@@ -61,6 +61,8 @@ public sealed class PipelineCommandTests : IDisposable
         Assert.Contains($"Report: {Path.Combine(run, "report.html")}", first.Output, StringComparison.Ordinal);
         var report = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(run, "report.json"), Ct))!;
         Assert.Equal((3, 2), (report["recovery"]!["planted"]!.GetValue<int>(), report["recovery"]!["planted_universal"]!.GetValue<int>()));
+        var significant = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(run, "ppca", "summary.json"), Ct))!["n_significant"]!.GetValue<int>();
+        Assert.Equal(significant > 0, File.Exists(Path.Combine(run, "tsne.parquet")));
 
         // The PPCA stage gives what `analyze ppca` gives on the pipeline's own predictions and judgments.
         var alone = Path.Combine(_root, "alone");

@@ -33,7 +33,8 @@ public static class TrainingCurve
         var plot = PlotStyle.NewPlot();
         if (points.Count > 0)
         {
-            var train = plot.Add.ScatterLine(points.Select(p => (double)p.Step).ToArray(), points.Select(p => p.TrainLoss).ToArray(), TrainColor);
+            // SignalXY draws one min/max span per pixel column: a paper-size run logs over 100,000 steps.
+            var train = plot.Add.SignalXY(points.Select(p => (double)p.Step).ToArray(), points.Select(p => p.TrainLoss).ToArray(), TrainColor);
             train.LineWidth = 1;
             train.LegendText = "training loss (per step)";
         }
