@@ -374,9 +374,16 @@ public static class ReportBuilder
 
             var meaning = meanings.FirstOrDefault(m => m.Dimension == scores.Labels[d])?.MostFrequentTopConcept;
             var title = meaning is null ? $"Dimension {scores.Labels[d]}" : $"Dimension {scores.Labels[d]} ({meaning})";
-            content.Figures.Add(FaceMontage.Create($"faces_{scores.Labels[d].ToLowerInvariant()}", title, rows));
+            content.Figures.Add(FaceMontage.Create(MontageName(scores.Labels[d], d), title, rows));
         }
     }
+
+    /// <summary>
+    /// The montage's figure name: <c>faces_</c> and the label in lower case, or the dimension's number when the label is
+    /// not ASCII (labels past Z are Greek letters).
+    /// </summary>
+    internal static string MontageName(string label, int index) =>
+        label.All(char.IsAsciiLetterOrDigit) ? $"faces_{label.ToLowerInvariant()}" : $"faces_{index + 1}";
 
     /// <summary>Per dimension, the <paramref name="count"/> seeds with the largest scores (ties: the earlier seed).</summary>
     internal static string[][] TopSeeds(IReadOnlyList<string> seedIds, RowMajorMatrix scores, int count) =>
