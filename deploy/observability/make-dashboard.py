@@ -72,16 +72,18 @@ panel("Prediction throughput", [(f"sum(rate(facecluster_predictions_completed_to
 next_line()
 
 row("Cluster, Redis and API")
-panel("Silos", [(f"max(orleans_membership_active_cluster_size{{{SEL}}})", "active silos (membership)"),
+panel("Silos", [(f"max(orleans_consistent_ring_size{{{SEL}}})", "active silos (Orleans ring)"),
                 (f"count(up{{{SEL}, job=~\"$job\"}} == 1)", "scraped silos up")], 0, w=6, kind="timeseries",
-      description="Active silos as Orleans' membership (in Redis) lists them, and the silo pods Prometheus scrapes.")
+      description="Active silos in Orleans' consistent ring (from the membership in Redis), and the silo pods Prometheus scrapes.")
 panel("Redis grain storage latency (p90)",
       [(f"histogram_quantile(0.9, sum by (le) (rate(orleans_storage_read_latency_milliseconds_bucket{{{SEL}}}[$__rate_interval])))", "read p90"),
        (f"histogram_quantile(0.9, sum by (le) (rate(orleans_storage_write_latency_milliseconds_bucket{{{SEL}}}[$__rate_interval])))", "write p90")],
       6, w=6, unit="ms", description="Grain state reads and writes (Redis in a deployed cluster): Redis latency as the silos see it.")
+panel("Not ready (/readyz 503: Redis or membership)", [(f"sum(rate(http_server_request_duration_seconds_count{{{SEL}, http_route=\"/readyz\", http_response_status_code=\"503\"}}[$__rate_interval]))", "503/s")], 12, w=12, unit="reqps")
+next_line()
 panel("API requests by status", [(f"sum by (http_response_status_code) (rate(http_server_request_duration_seconds_count{{{SEL}}}[$__rate_interval]))", "{{http_response_status_code}}")],
-      12, w=6, unit="reqps")
-panel("API latency (p90)", [(f"histogram_quantile(0.9, sum by (le) (rate(http_server_request_duration_seconds_bucket{{{SEL}}}[$__rate_interval])))", "p90")], 18, w=6, unit="s")
+      0, w=12, unit="reqps")
+panel("API latency (p90)", [(f"histogram_quantile(0.9, sum by (le) (rate(http_server_request_duration_seconds_bucket{{{SEL}}}[$__rate_interval])))", "p90")], 12, w=12, unit="s")
 next_line()
 
 row("GPUs (optional: needs the NVIDIA DCGM exporter)")

@@ -55,6 +55,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{/* HOST:PORT of Redis, bundled or external. */}}
 {{- define "facecluster.redisAddress" -}}
 {{- if eq .Values.redis.mode "bundled" -}}
+{{- /* The pod of the headless Service, resolved through the pod's DNS search path (same namespace). */ -}}
 {{- printf "%s-0.%s:%d" (include "facecluster.redisName" .) (include "facecluster.redisName" .) (int .Values.redis.bundled.port) -}}
 {{- else -}}
 {{- required "redis.external.address (HOST:PORT) is required when redis.mode is external" .Values.redis.external.address -}}
