@@ -51,6 +51,32 @@ public static class FaceClusterTelemetry
     public static readonly Histogram<double> RunDuration =
         Meter.CreateHistogram<double>("facecluster.run.duration", "s", "Run duration from submission to its final state.");
 
+    /// <summary>
+    /// Images of a crop run's <c>crop</c> stage processed, by <c>facecluster.crop_status</c> (the crop record's status:
+    /// <c>ok</c>, <c>no_face</c>, <c>fallback_box</c>, or why the image could not be read); a rate gives crops per second.
+    /// </summary>
+    public static readonly Counter<long> CropsCompleted =
+        Meter.CreateCounter<long>("facecluster.crops.completed", "{image}", "Images of the crop stage processed, by crop status.");
+
+    /// <summary>Mimics (faces) trained on, one batch at a time (a rate gives faces per second in training).</summary>
+    public static readonly Counter<long> TrainingFaces =
+        Meter.CreateCounter<long>("facecluster.training.faces", "{face}", "Faces trained on (the mimics of every training batch).");
+
+    /// <summary>
+    /// The training loss (MSE) of the last batch trained on this process, by <c>facecluster.stage</c> only: no run id,
+    /// so the series count stays fixed however many runs train (the run's whole loss curve is its <c>loss.parquet</c>).
+    /// </summary>
+    public static readonly Gauge<double> TrainingLoss =
+        Meter.CreateGauge<double>("facecluster.training.loss", null, "Training loss (MSE) of the last batch trained on this process.");
+
+    /// <summary>Training batches (optimizer steps) done on this process.</summary>
+    public static readonly Counter<long> TrainingSteps =
+        Meter.CreateCounter<long>("facecluster.training.steps", "{batch}", "Training batches (optimizer steps) done.");
+
+    /// <summary>Faces (crops) a prediction range ran the model on (a rate gives prediction throughput).</summary>
+    public static readonly Counter<long> PredictionsCompleted =
+        Meter.CreateCounter<long>("facecluster.predictions.completed", "{face}", "Faces the model predicted, in prediction ranges.");
+
     static FaceClusterTelemetry()
     {
         Meter.CreateObservableGauge("facecluster.ranges.running", () => Volatile.Read(ref _running), "{range}", "Ranges being computed on this process's silos.");

@@ -92,6 +92,11 @@ public static class FaceClusterRedisExtensions
     {
         var configuration = ConfigurationOptions.Parse(options.ConnectionString);
         configuration.AbortOnConnectFail = false;
+        if (!string.IsNullOrEmpty(options.Password))
+        {
+            configuration.Password = options.Password;
+        }
+
         return configuration;
     }
 
@@ -100,6 +105,7 @@ public static class FaceClusterRedisExtensions
         to.ConnectionString = from.ConnectionString;
         to.ClusterId = from.ClusterId;
         to.ServiceId = from.ServiceId;
+        to.Password = from.Password;
         to.DataRoot = from.DataRoot;
     }
 

@@ -18,6 +18,12 @@ public sealed class FaceClusterRedisOptions
     /// <summary>The service id (grain state keys depend on it; keep it stable across deployments).</summary>
     public string ServiceId { get; set; } = "facecluster";
 
+    /// <summary>
+    /// The Redis password (<c>AUTH</c>), or null for a server without one. Kept apart from <see cref="ConnectionString"/>
+    /// so that it can come from a secret (<c>FACECLUSTER__REDISPASSWORD</c>) and never shows in a message.
+    /// </summary>
+    public string? Password { get; set; }
+
     /// <summary>The data root shared by every silo at the same absolute path (silos only; clients leave it empty).</summary>
     public string? DataRoot { get; set; }
 

@@ -32,6 +32,10 @@ namespace FaceCluster.Hosting;
 /// <param name="LibTorch">A libtorch folder to load, or null.</param>
 /// <param name="ApiListenAddress">The address the HTTP API listens on (<c>FaceCluster:Api:ListenAddress</c>); null is
 /// <c>127.0.0.1</c>, so that the API is reachable from other machines only where a deployment says so.</param>
+/// <param name="ServiceId">The Orleans service id (<c>FaceCluster:ServiceId</c>, default <c>facecluster</c>): grain state
+/// keys depend on it, so keep it stable across deployments and upgrades.</param>
+/// <param name="SiloName">The silo's name (<c>FaceCluster:SiloName</c>, for example a pod's name), or null for Orleans'
+/// generated one.</param>
 public sealed record FaceClusterSiloSettings(
     string Clustering,
     FaceClusterRedisOptions? Redis,
@@ -44,7 +48,9 @@ public sealed record FaceClusterSiloSettings(
     IPAddress? Advertised,
     bool Dashboard,
     string? LibTorch,
-    IPAddress? ApiListenAddress = null)
+    IPAddress? ApiListenAddress = null,
+    string ServiceId = "facecluster",
+    string? SiloName = null)
 {
     /// <summary>The configuration section.</summary>
     public const string Section = FaceClusterClusterOptions.SectionName;
@@ -59,6 +65,18 @@ public sealed record FaceClusterSiloSettings(
         var clustering = settings["Clustering"] ?? "localhost";
         var role = settings["Role"] ?? SiloRoles.Cpu;
         var clusterId = settings["ClusterId"] ?? "facecluster";
+        var serviceId = settings["ServiceId"] ?? "facecluster";
+        var siloName = settings["SiloName"] is { Length: > 0 } name ? name : null;
+        if (siloName is not null && (siloName.Length > 128 || siloName.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))))
+        {
+            problems.Add($"{Section}:SiloName must be 1-128 letters, digits, '-', '_' or '.', got '{siloName}'");
+        }
+
+        if (string.IsNullOrWhiteSpace(serviceId))
+        {
+            problems.Add($"{Section}:ServiceId must not be empty");
+        }
+
         var dataRoot = settings["DataRoot"];
         IPAddress? advertised = null;
         if (settings["AdvertisedAddress"] is { Length: > 0 } address && !IPAddress.TryParse(address, out advertised))
@@ -88,7 +106,14 @@ public sealed record FaceClusterSiloSettings(
         FaceClusterRedisOptions? redis = null;
         if (clustering == "redis")
         {
-            redis = new FaceClusterRedisOptions { ConnectionString = settings["Redis"] ?? string.Empty, ClusterId = clusterId, DataRoot = dataRoot };
+            redis = new FaceClusterRedisOptions
+            {
+                ConnectionString = settings["Redis"] ?? string.Empty,
+                Password = settings["RedisPassword"] is { Length: > 0 } password ? password : null,
+                ClusterId = clusterId,
+                ServiceId = string.IsNullOrWhiteSpace(serviceId) ? "facecluster" : serviceId,
+                DataRoot = dataRoot,
+            };
             problems.AddRange(redis.Validate(requireDataRoot: true));
         }
         else if (clustering != "localhost")
@@ -110,7 +135,7 @@ public sealed record FaceClusterSiloSettings(
 
         return new FaceClusterSiloSettings(
             clustering, redis, clusterId, role, siloPort, gatewayPort, apiPort, dataRoot!, advertised, dashboard, settings["LibTorch"] is { Length: > 0 } lib ? lib : null,
-            apiAddress);
+            apiAddress, serviceId, siloName);
     }
 
     private static int Port(IConfigurationSection settings, string key, int fallback, List<string> problems)
@@ -164,9 +189,14 @@ public static class FaceClusterSilo
             }
             else
             {
-                silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, null, "facecluster", settings.ClusterId)
+                silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, null, settings.ServiceId, settings.ClusterId)
                     .AddFaceClusterGrains(o => o.DataRoot = settings.DataRoot)
                     .AddFaceClusterFileStorage();
+            }
+
+            if (settings.SiloName is { } siloName)
+            {
+                silo.Configure<SiloOptions>(o => o.SiloName = siloName);
             }
 
             silo.AddFaceClusterRole(settings.Role);

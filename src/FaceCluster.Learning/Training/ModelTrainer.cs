@@ -27,7 +27,9 @@ public sealed record TrainingInputs(string StudyFolder, string TargetsPath, stri
 /// <param name="Step">Batches trained so far.</param>
 /// <param name="Loss">The last batch's training loss, or null.</param>
 /// <param name="LearningRate">The last batch's learning rate, or null.</param>
-public sealed record TrainingProgress(string Phase, long Done, long Total, int Epoch, long Step, double? Loss, double? LearningRate);
+/// <param name="Faces">In the <c>training</c> phase: the mimics of the batch just trained (0 otherwise), so that an
+/// observer can count faces per second.</param>
+public sealed record TrainingProgress(string Phase, long Done, long Total, int Epoch, long Step, double? Loss, double? LearningRate, int Faces = 0);
 
 /// <summary>Receives progress and warnings of a training or prediction run (called on the run's thread).</summary>
 public interface ITrainingObserver
@@ -468,7 +470,7 @@ public static class ModelTrainer
                         }
 
                         Losses.Add(new LossRow(epoch + 1, b + 1, step, batch.Length, loss, lr, heldOut, last ? baseline : null));
-                        _observer?.Progress(new TrainingProgress("training", step, total, epoch + 1, step, loss, lr));
+                        _observer?.Progress(new TrainingProgress("training", step, total, epoch + 1, step, loss, lr, batch.Length));
                         var epochCheckpoint = last && (epoch + 1 == _options.Epochs || (_options.CheckpointEveryEpochs > 0 && (epoch + 1) % _options.CheckpointEveryEpochs == 0));
                         if (epochCheckpoint || (!last && _options.CheckpointEveryBatches > 0 && step % _options.CheckpointEveryBatches == 0))
                         {

@@ -113,6 +113,8 @@ public sealed class PredictRunKind : IRunKind
             new Observer(work.Progress),
             cancellationToken).ConfigureAwait(false);
 
+        FaceClusterTelemetry.PredictionsCompleted.Add(result.Rows, new KeyValuePair<string, object?>("facecluster.stage", PredictStages.Predict));
+
         // The counts first, the part last: a present part is a finished range.
         await AtomicFile.WriteJsonAsync(SkippedOf(part), result.Skipped, cancellationToken).ConfigureAwait(false);
         File.Move(part + ".tmp.parquet", part, overwrite: true);

@@ -91,8 +91,21 @@ public sealed class TrainRunKind : IRunKind
     /// <summary>Passes the trainer's progress on as the range's.</summary>
     private sealed class Observer(IProgress<RangeProgress> range) : ITrainingObserver
     {
+        private static readonly KeyValuePair<string, object?> StageTag = new("facecluster.stage", Stage);
+
         public void Progress(TrainingProgress progress)
         {
+            // The trainer knows nothing of telemetry: its progress reports become the training metrics here.
+            if (progress.Phase == "training" && progress.Faces > 0)
+            {
+                FaceClusterTelemetry.TrainingFaces.Add(progress.Faces, StageTag);
+                FaceClusterTelemetry.TrainingSteps.Add(1, StageTag);
+                if (progress.Loss is { } batchLoss)
+                {
+                    FaceClusterTelemetry.TrainingLoss.Record(batchLoss, StageTag);
+                }
+            }
+
             var detail = progress.Phase == "training"
                 ? string.Create(CultureInfo.InvariantCulture, $"training, epoch {progress.Epoch}, step {progress.Step}{(progress.Loss is { } loss ? $", loss {loss:G4}" : "")}")
                 : progress.Phase;
