@@ -136,6 +136,7 @@ public static class ReportBuilder
         AddGppca(content, results);
         if (ppca.Labels.Count > 0 && content.Tsne is not null)
         {
+            Lap(content, "figures", watch);
             await AddMontagesAsync(content, options, cancellationToken).ConfigureAwait(false);
             Lap(content, "faces", watch);
         }
@@ -278,6 +279,7 @@ public static class ReportBuilder
             return;
         }
 
+        Lap(content, "figures", watch);
         var seed = options.Seed ?? ppca.Summary["parameters"]?["seed"]?.GetValue<ulong>() ?? 1;
         var tsne = await Task.Run(() => TsneMaps.Compute(ppca.SeedIds, scores, seed, options.Threads, cancellationToken), cancellationToken).ConfigureAwait(false);
         content.Tsne = tsne;
@@ -393,9 +395,11 @@ public static class ReportBuilder
             .Select(i => seedIds[i])
             .ToArray())];
 
+    /// <summary>Adds the time since the last lap to <paramref name="step"/> (figures are drawn in several places).</summary>
     private static void Lap(ReportContent content, string step, Stopwatch watch)
     {
-        content.TimingsSeconds[step] = Math.Round(watch.Elapsed.TotalSeconds - content.TimingsSeconds.Values.Sum(), 3);
+        var since = watch.Elapsed.TotalSeconds - content.TimingsSeconds.Values.Sum();
+        content.TimingsSeconds[step] = Math.Round(content.TimingsSeconds.GetValueOrDefault(step) + since, 3);
     }
 
     private static JsonObject SummaryJson(ReportSummary summary, string folder)

@@ -141,6 +141,35 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_report_run_reports_on_a_finished_run_and_the_report_endpoint_serves_it()
+    {
+        using var http = fixture.Client();
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("api/runs", SmallRun("out/reported", "reported-run"), Ct)).StatusCode);
+        Assert.Equal(RunState.Completed, (await fixture.Cluster.Client.WaitForRunAsync("reported-run", cancellationToken: Ct)).State);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("api/runs/reported-run/report", Ct)).StatusCode);
+
+        // The report kind writes into the folder it reports on; its one range runs on the silo.
+        var report = new JsonObject { ["kind"] = "report", ["out"] = "out/reported", ["run_id"] = "report-of-reported", ["threads"] = 2 };
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("api/runs", report, Ct)).StatusCode);
+        var status = await fixture.Cluster.Client.WaitForRunAsync("report-of-reported", cancellationToken: Ct);
+        Assert.True(status.State == RunState.Completed, status.Error);
+        foreach (var file in new[] { "report.html", "report.json", "tsne.parquet", "figures/loadings_heatmap.png", "figures/tsne_dnn.svg" })
+        {
+            Assert.True(File.Exists(Path.Combine(fixture.DataRoot, "out", "reported", file)), file);
+        }
+
+        var served = await http.GetAsync("api/runs/reported-run/report", Ct);
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        Assert.Equal("text/html", served.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("What each dimension means in each country", await served.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+
+        // A folder that is no run's output is refused at submission, naming the field.
+        var missing = await http.PostAsJsonAsync("api/runs", new JsonObject { ["kind"] = "report", ["out"] = "out/nothing-here" }, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+        Assert.Contains("output", await missing.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_crop_run_is_submitted_over_http_and_bad_crop_settings_are_refused()
     {
         var study = Path.Combine(fixture.DataRoot, "studies", "tiny");

@@ -89,13 +89,17 @@ public sealed class ReportRunKind : IRunKind
     public static void RemoveOutputs(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        File.Delete(Path.Combine(folder, ReportBuilder.SummaryFileName));
-        File.Delete(Path.Combine(folder, ReportBuilder.HtmlFileName));
-        File.Delete(Path.Combine(folder, TsneMaps.FileName));
-        var figures = Path.Combine(folder, ReportBuilder.FiguresFolderName);
-        if (Directory.Exists(figures))
+        foreach (var name in ReportBuilder.Outputs.Append(ReportBuilder.HtmlFileName))
         {
-            Directory.Delete(figures, recursive: true);
+            var path = Path.Combine(folder, name);
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            else
+            {
+                File.Delete(path);
+            }
         }
     }
 
