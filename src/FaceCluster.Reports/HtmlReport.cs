@@ -30,7 +30,7 @@ public static class HtmlReport
         .ok{color:#1b6e20}.bad{color:#b00020}figure{margin:16px 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
         figcaption{color:#444;font-size:.9em;margin-top:4px}.files{color:#777;font-size:.85em}
         .montages{display:flex;flex-wrap:wrap;gap:12px}.montages figure{margin:0}nav a{margin-right:10px}
-        .omitted li{color:#555}
+        .omitted li{color:#555}code{white-space:pre-wrap;word-break:break-word}
         """;
 
     /// <summary>Renders the report.</summary>
