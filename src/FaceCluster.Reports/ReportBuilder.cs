@@ -362,23 +362,35 @@ public static class ReportBuilder
         var mimicCrops = samples.Where(s => s.Kind == "mimic").GroupBy(s => s.SeedId).ToDictionary(g => g.Key, g => g.Select(s => s.Pixels).ToArray(), StringComparer.Ordinal);
         var size = set.Manifest.ImageSize;
         var meanings = results.Ppca.Meanings;
-        for (var d = 0; d < scores.Labels.Count; d++)
+        // The montages are independent and PNG encoding is the slow part: drawn in parallel, added in dimension order.
+        var montages = new Figure?[scores.Labels.Count];
+        Parallel.For(0, scores.Labels.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Threads(options) }, d =>
         {
             var rows = tops[d]
                 .Where(seedCrops.ContainsKey)
                 .Select(seedId => new MontageRow(seedId, seedCrops[seedId], mimicCrops.GetValueOrDefault(seedId, []), size))
                 .ToArray();
-            if (rows.Length == 0)
+            if (rows.Length > 0)
+            {
+                var meaning = meanings.FirstOrDefault(m => m.Dimension == scores.Labels[d])?.MostFrequentTopConcept;
+                var title = meaning is null ? $"Dimension {scores.Labels[d]}" : $"Dimension {scores.Labels[d]} ({meaning})";
+                montages[d] = FaceMontage.Create(MontageName(scores.Labels[d], d), title, rows);
+            }
+        });
+        for (var d = 0; d < montages.Length; d++)
+        {
+            if (montages[d] is { } montage)
+            {
+                content.Figures.Add(montage);
+            }
+            else
             {
                 content.Omitted.Add(new($"Faces of dimension {scores.Labels[d]}", "its top seeds have no crop"));
-                continue;
             }
-
-            var meaning = meanings.FirstOrDefault(m => m.Dimension == scores.Labels[d])?.MostFrequentTopConcept;
-            var title = meaning is null ? $"Dimension {scores.Labels[d]}" : $"Dimension {scores.Labels[d]} ({meaning})";
-            content.Figures.Add(FaceMontage.Create(MontageName(scores.Labels[d], d), title, rows));
         }
     }
+
+    private static int Threads(ReportOptions options) => options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
 
     /// <summary>
     /// The montage's figure name: <c>faces_</c> and the label in lower case, or the dimension's number when the label is
