@@ -99,11 +99,18 @@ public static class PiecewiseAffineWarp
         var (x1, y1) = (Math.Min(x0 + 1, width - 1), Math.Min(y0 + 1, height - 1));
         var (p00, p10) = (3 * ((y0 * width) + x0), 3 * ((y0 * width) + x1));
         var (p01, p11) = (3 * ((y1 * width) + x0), 3 * ((y1 * width) + x1));
-        var (w00, w10, w01, w11) = ((1 - wx) * (1 - wy), wx * (1 - wy), (1 - wx) * wy, wx * wy);
+        // Interpolation as differences (a + w (b - a)): a flat patch gives its value exactly, with no rounding drift.
         return (
-            (w00 * source[p00]) + (w10 * source[p10]) + (w01 * source[p01]) + (w11 * source[p11]),
-            (w00 * source[p00 + 1]) + (w10 * source[p10 + 1]) + (w01 * source[p01 + 1]) + (w11 * source[p11 + 1]),
-            (w00 * source[p00 + 2]) + (w10 * source[p10 + 2]) + (w01 * source[p01 + 2]) + (w11 * source[p11 + 2]));
+            Lerp2(source[p00], source[p10], source[p01], source[p11], wx, wy),
+            Lerp2(source[p00 + 1], source[p10 + 1], source[p01 + 1], source[p11 + 1], wx, wy),
+            Lerp2(source[p00 + 2], source[p10 + 2], source[p01 + 2], source[p11 + 2], wx, wy));
+    }
+
+    private static double Lerp2(double v00, double v10, double v01, double v11, double wx, double wy)
+    {
+        var top = v00 + (wx * (v10 - v00));
+        var bottom = v01 + (wx * (v11 - v01));
+        return top + (wy * (bottom - top));
     }
 
     /// <summary>Rounds half away from zero into 0..255.</summary>
