@@ -84,6 +84,7 @@ internal static class CliApplication
             LearningCommands.CreatePredict(context),
             LearningCommands.CreateModel(context),
             DetectCommand.Create(context),
+            LandmarksCommand.Create(context),
         };
         return root;
     }

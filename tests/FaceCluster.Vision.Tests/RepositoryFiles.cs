@@ -23,6 +23,9 @@ internal static class RepositoryFiles
 
     public static string Multiface => Require(Path.Combine(Root.Value, "tests", "data", "images", "multiface.jpg"));
 
+    /// <summary>A file of the checkout by its path relative to the root ('/'-separated).</summary>
+    public static string At(string relativePath) => Require(Path.Combine(Root.Value, relativePath.Replace('/', Path.DirectorySeparatorChar)));
+
     private static string Require(string path) =>
         File.Exists(path) || Directory.Exists(path) ? path : throw new FileNotFoundException($"test material missing from the checkout: {path}", path);
 }
