@@ -159,4 +159,66 @@ public sealed class CropRunTests : IAsyncLifetime
         Assert.True(CropSet.Open(Path.Combine(_root, "crops")).IsComplete);
         Assert.Equal(_images.Images.Count, (await ReadAllAsync("crops")).Count);
     }
+
+    /// <summary>
+    /// The 68-landmark option: each found face gets the 136 values <see cref="Vision.FaceLandmarker"/> finds in its MTCNN
+    /// box of the original image; without it the shards have no such columns, <c>crops.json</c> does not mention it and
+    /// the serialised parameters (what pipeline fingerprints hash) are as before.
+    /// </summary>
+    [Fact]
+    public async Task With_the_landmark_option_each_found_face_gets_the_68_landmarks_of_its_box_and_without_it_no_columns()
+    {
+        await using (var harness = await ClusterHarness.StartAsync(1, _root))
+        {
+            foreach (var (id, settings) in new[] { ("plain", Settings), ("marked", Settings with { Landmarks = true }) })
+            {
+                await harness.Client.GetGrain<IRunCoordinatorGrain>(id).Start(Request(id, settings));
+                var status = await Poll.FinishedAsync(harness.Client, id, TimeSpan.FromMinutes(4));
+                Assert.True(status.State == RunState.Completed, status.Error);
+            }
+        }
+
+        Assert.DoesNotContain("landmarks", JsonSerializer.Serialize(Settings, RunParameters.Json), StringComparison.Ordinal);
+        Assert.Contains("\"landmarks\":true", JsonSerializer.Serialize(Settings with { Landmarks = true }, RunParameters.Json), StringComparison.Ordinal);
+        Assert.DoesNotContain("landmarks68", await File.ReadAllTextAsync(Path.Combine(_root, "plain", CropSetManifest.FileName), Ct), StringComparison.Ordinal);
+        Assert.True(CropSetManifest.Read(Path.Combine(_root, "marked")).Landmarks68);
+        foreach (var (_, _, path) in CropSet.Open(Path.Combine(_root, "plain")).Shards)
+        {
+            var table = await Tables.ParquetTableReader.ReadAllAsync(path, Ct);
+            Assert.DoesNotContain(table.Columns, c => c.Name.StartsWith("landmark68_", StringComparison.Ordinal));
+        }
+
+        var plain = await ReadAllAsync("plain");
+        var marked = await ReadAllAsync("marked");
+        Assert.Equal(plain.Count, marked.Count);
+        using var landmarker = Vision.FaceLandmarker.LoadEmbedded();
+        var faces = 0;
+        for (var i = 0; i < plain.Count; i++)
+        {
+            Assert.Null(plain[i].Landmarks68);
+            Assert.Equal(plain[i] with { Landmarks = null, Pixels = null }, marked[i] with { Landmarks = null, Pixels = null, Landmarks68 = null });
+            Assert.Equal(plain[i].Pixels, marked[i].Pixels);
+            if (marked[i].Status != CropStatus.Ok)
+            {
+                Assert.Null(marked[i].Landmarks68);
+                continue;
+            }
+
+            var values = marked[i].Landmarks68!;
+            Assert.Equal(FaceCropRecord.Landmark68Values, values.Length);
+            var image = Vision.RgbImage.Decode(Path.Combine(Study, _images.Images.Single(m => m.ImageId == marked[i].ImageId).Path!));
+            var box = marked[i].Box!.Value;
+            var expected = landmarker.Detect(image, new Vision.FaceBox(box.X1, box.Y1, box.X2, box.Y2)).Points;
+            for (var k = 0; k < expected.Count; k++)
+            {
+                // The same network on the same pixels; libtorch's thread count may reorder sums, hence not bit for bit.
+                Assert.Equal(expected[k].X, values[2 * k], 1e-3f);
+                Assert.Equal(expected[k].Y, values[(2 * k) + 1], 1e-3f);
+            }
+
+            faces++;
+        }
+
+        Assert.True(faces >= 20, $"only {faces} faces found");
+    }
 }

@@ -72,4 +72,46 @@ public sealed class CropSetTests : IDisposable
         var error = Assert.Throws<InvalidInputException>(() => CropSet.Open(_folder));
         Assert.Contains(CropSetManifest.FileName, error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_shard_with_68_landmarks_round_trips_them_and_one_without_has_no_such_columns()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var marks = Enumerable.Range(0, FaceCropRecord.Landmark68Values).Select(i => 100 + (i * 0.25f)).ToArray();
+        var records = new[] { Cropped("m1", 7) with { Landmarks68 = marks }, Failed("s9") };
+        var with = Path.Combine(_folder, CropShard.FileName(0, 2));
+        await CropShard.WriteAsync(with, records, ct);
+        var without = Path.Combine(_folder, CropShard.FileName(2, 4));
+        await CropShard.WriteAsync(without, [Cropped("m1", 7), Failed("s9")], ct);
+
+        var read = await CropShard.ReadAsync(with, ct);
+        Assert.Equal(marks, read[0].Landmarks68);
+        Assert.Null(read[1].Landmarks68);
+        var columns = (await ParquetTableReader.ReadAllAsync(with, ct)).Columns.Select(c => c.Name).ToArray();
+        Assert.Equal(CropShard.Landmark68ColumnNames, columns.Where(c => c.StartsWith("landmark68_", StringComparison.Ordinal)));
+        Assert.Equal(["landmark68_x1", "landmark68_y1"], CropShard.Landmark68ColumnNames.Take(2));
+        Assert.Equal("landmark68_y68", CropShard.Landmark68ColumnNames[^1]);
+
+        // Without the option: the columns are absent and the records read with no 68 landmarks.
+        Assert.DoesNotContain((await ParquetTableReader.ReadAllAsync(without, ct)).Columns, c => c.Name.StartsWith("landmark68_", StringComparison.Ordinal));
+        Assert.All(await CropShard.ReadAsync(without, ct), r => Assert.Null(r.Landmarks68));
+
+        await Assert.ThrowsAsync<ArgumentException>(() => CropShard.WriteAsync(
+            Path.Combine(_folder, CropShard.FileName(4, 5)), [Cropped("m2", 1) with { Landmarks68 = [1, 2] }], ct));
+    }
+
+    [Fact]
+    public async Task The_manifest_records_the_landmark_option_only_when_it_is_on()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await Manifest(5).WriteAsync(_folder, ct);
+        Assert.DoesNotContain("landmarks68", await File.ReadAllTextAsync(Path.Combine(_folder, CropSetManifest.FileName), ct), StringComparison.Ordinal);
+        Assert.False(CropSetManifest.Read(_folder).Landmarks68);
+
+        await (Manifest(5) with { Landmarks68 = true }).WriteAsync(_folder, ct);
+        Assert.Contains("\"landmarks68\": true", await File.ReadAllTextAsync(Path.Combine(_folder, CropSetManifest.FileName), ct), StringComparison.Ordinal);
+        var read = CropSetManifest.Read(_folder);
+        Assert.True(read.Landmarks68);
+        Assert.False(read.SameSettings(Manifest(5)));
+    }
 }

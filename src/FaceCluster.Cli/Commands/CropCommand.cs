@@ -29,6 +29,7 @@ internal static class CropCommand
         var normalization = new Option<string>("--normalization") { Description = "What models apply to the crops: prewhiten (the paper) or fixed ((x - 127.5) / 128).", DefaultValueFactory = _ => defaults.Normalization };
         normalization.AcceptOnlyFromAmong("prewhiten", "fixed");
         var fallback = new Option<bool>("--fallback-box") { Description = "Crop at the images table's face box when MTCNN finds no face (recorded as fallback_box)." };
+        var landmarks = new Option<bool>("--landmarks") { Description = "Also record the kept face's 68 landmarks (face-api.js's net in the MTCNN box) as landmark68_* columns of the shards." };
         var batch = new Option<int>("--batch-size") { Description = "Images detected together.", DefaultValueFactory = _ => defaults.BatchSize, HelpName = "N" };
         var maxMegapixels = new Option<double>("--max-megapixels") { Description = "Larger images are recorded as too_large without decoding.", DefaultValueFactory = _ => defaults.MaxMegapixels, HelpName = "MP" };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda[:N].", DefaultValueFactory = _ => defaults.Device };
@@ -38,7 +39,7 @@ internal static class CropCommand
         var cluster = new Option<string?>("--cluster") { Description = $"Submit to a running cluster: redis://HOST:PORT/CLUSTER_ID [default: ${EmbeddedRun.ClusterVariable}].", HelpName = "ADDRESS" };
         var command = new Command("crop", "Crop every seed and mimic image of a study to a 160 x 160 face with MTCNN, in shards over the cluster.")
         {
-            study, output, shardSize, margin, minFace, selection, normalization, fallback, batch, maxMegapixels, device, workers, models, dataRoot, cluster,
+            study, output, shardSize, margin, minFace, selection, normalization, fallback, landmarks, batch, maxMegapixels, device, workers, models, dataRoot, cluster,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -50,6 +51,7 @@ internal static class CropCommand
                 Selection = parse.GetValue(selection)!,
                 Normalization = parse.GetValue(normalization)!,
                 FallbackToTableBox = parse.GetValue(fallback),
+                Landmarks = parse.GetValue(landmarks),
                 MaxMegapixels = parse.GetValue(maxMegapixels),
                 BatchSize = parse.GetValue(batch),
                 Device = parse.GetValue(device)!,

@@ -21,6 +21,10 @@ namespace FaceCluster.Studies.Crops;
 /// <param name="Thresholds">MTCNN's three stage thresholds.</param>
 /// <param name="ScaleFactor">MTCNN's pyramid scale factor.</param>
 /// <param name="FallbackToTableBox">Whether an image without a detected face is cropped at the images table's box.</param>
+/// <param name="Landmarks68">
+/// Whether the shards record the kept face's 68 landmarks (<c>landmark68_*</c> columns); left out of the file when
+/// false, so manifests written without the option are unchanged.
+/// </param>
 public sealed record CropSetManifest(
     string Format,
     string Study,
@@ -34,7 +38,8 @@ public sealed record CropSetManifest(
     int MinFaceSize,
     IReadOnlyList<double> Thresholds,
     double ScaleFactor,
-    bool FallbackToTableBox)
+    bool FallbackToTableBox,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Landmarks68 = false)
 {
     /// <summary>The manifest's file name in a crop folder.</summary>
     public const string FileName = "crops.json";

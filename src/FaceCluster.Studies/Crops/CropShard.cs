@@ -11,7 +11,11 @@ namespace FaceCluster.Studies.Crops;
 /// <remarks>
 /// Columns: <c>image_id</c>, <c>kind</c>, <c>seed_id</c>, <c>status</c>, <c>reason</c>, <c>image_width</c>,
 /// <c>image_height</c>, <c>faces_found</c>, <c>box_x1</c>, <c>box_y1</c>, <c>box_x2</c>, <c>box_y2</c>,
-/// <c>probability</c>, <c>landmark_x1</c>, <c>landmark_y1</c> .. <c>landmark_x5</c>, <c>landmark_y5</c>, <c>pixels</c>.
+/// <c>probability</c>, <c>landmark_x1</c>, <c>landmark_y1</c> .. <c>landmark_x5</c>, <c>landmark_y5</c>, <c>pixels</c>;
+/// then, only in shards cropped with the 68-landmark option (when some record has <see cref="FaceCropRecord.Landmarks68"/>),
+/// the nullable floats <c>landmark68_x1</c>, <c>landmark68_y1</c> .. <c>landmark68_x68</c>, <c>landmark68_y68</c>
+/// (image pixels; null in rows without a detected face). Shards without them read with a null
+/// <see cref="FaceCropRecord.Landmarks68"/>.
 /// </remarks>
 public static class CropShard
 {
@@ -20,6 +24,12 @@ public static class CropShard
 
     private static readonly string[] LandmarkColumns =
         Enumerable.Range(1, 5).SelectMany(i => new[] { $"landmark_x{i}", $"landmark_y{i}" }).ToArray();
+
+    private static readonly string[] Landmark68Columns =
+        Enumerable.Range(1, FaceCropRecord.Landmark68Values / 2).SelectMany(i => new[] { $"landmark68_x{i}", $"landmark68_y{i}" }).ToArray();
+
+    /// <summary>The names of the 68-landmark columns, <c>landmark68_x1</c>, <c>landmark68_y1</c> .. <c>landmark68_y68</c>.</summary>
+    public static IReadOnlyList<string> Landmark68ColumnNames => Landmark68Columns;
 
     /// <summary>The file name of the shard holding image rows <c>[start, end)</c>.</summary>
     public static string FileName(int start, int end) =>
@@ -64,6 +74,24 @@ public static class CropShard
         }
 
         columns.Add(new ParquetColumn("pixels", records.Select(r => r.Pixels).ToArray()));
+        // Only when asked for: shards cropped without the option stay byte for byte as before.
+        if (records.Any(r => r.Landmarks68 is not null))
+        {
+            foreach (var r in records)
+            {
+                if (r.Landmarks68 is { Length: not FaceCropRecord.Landmark68Values })
+                {
+                    throw new ArgumentException($"image {r.ImageId}: {r.Landmarks68.Length} landmark values, expected {FaceCropRecord.Landmark68Values}", nameof(records));
+                }
+            }
+
+            for (var j = 0; j < Landmark68Columns.Length; j++)
+            {
+                var index = j;
+                columns.Add(new ParquetColumn(Landmark68Columns[j], records.Select(r => r.Landmarks68 is { } l ? l[index] : (float?)null).ToArray()));
+            }
+        }
+
         return ParquetTableWriter.WriteAsync(path, columns, RowsPerGroup, cancellationToken);
     }
 
@@ -95,12 +123,14 @@ public static class CropShard
         var probabilities = Column<float?>("probability");
         var landmarks = LandmarkColumns.Select(Column<float?>).ToArray();
         var pixels = Column<byte[]?>("pixels");
+        var landmarks68 = table.FindColumn(Landmark68Columns[0]) is null ? null : Landmark68Columns.Select(Column<float?>).ToArray();
 
         var records = new FaceCropRecord[table.RowCount];
         for (var i = 0; i < records.Length; i++)
         {
             CropBox? box = x1[i] is { } a && y1[i] is { } b && x2[i] is { } c && y2[i] is { } d ? new CropBox(a, b, c, d) : null;
             float[]? marks = landmarks[0][i] is null ? null : landmarks.Select(l => l[i] ?? float.NaN).ToArray();
+            float[]? marks68 = landmarks68 is null || landmarks68[0][i] is null ? null : landmarks68.Select(l => l[i] ?? float.NaN).ToArray();
             records[i] = new FaceCropRecord(
                 ids[i] ?? throw new InvalidInputException($"{path}: row {i + 1}: image_id is null."),
                 kinds[i] ?? "",
@@ -113,7 +143,8 @@ public static class CropShard
                 box,
                 probabilities[i],
                 marks,
-                pixels[i]);
+                pixels[i],
+                marks68);
         }
 
         return records;

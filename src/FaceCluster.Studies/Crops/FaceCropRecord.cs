@@ -44,6 +44,10 @@ public static class CropStatus
 /// <param name="Probability">The kept face's probability, or null (no face, fallback box).</param>
 /// <param name="Landmarks">Five landmarks <c>x1, y1, ..., x5, y5</c> (eyes, nose, mouth corners), or null.</param>
 /// <param name="Pixels">The crop, <c>size x size x 3</c> bytes in HWC RGB order, or null.</param>
+/// <param name="Landmarks68">
+/// The kept face's 68 landmarks <c>x1, y1, ..., x68, y68</c> in image pixels (iBUG 300-W order, face-api.js's net in the
+/// MTCNN box), or null: not asked for (the shard has no such columns), or no detected face.
+/// </param>
 public sealed record FaceCropRecord(
     string ImageId,
     string Kind,
@@ -56,7 +60,12 @@ public sealed record FaceCropRecord(
     CropBox? Box,
     float? Probability,
     float[]? Landmarks,
-    byte[]? Pixels);
+    byte[]? Pixels,
+    float[]? Landmarks68 = null)
+{
+    /// <summary>Values in <see cref="Landmarks68"/>: 68 points, x then y.</summary>
+    public const int Landmark68Values = 136;
+}
 
 /// <summary>A face box in image pixels.</summary>
 /// <param name="X1">Left.</param>

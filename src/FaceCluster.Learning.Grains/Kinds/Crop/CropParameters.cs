@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using FaceCluster.Grains;
 
 namespace FaceCluster.Learning.Grains;
@@ -46,6 +47,14 @@ public sealed record CropParameters : IRunParameters
 
     /// <summary>Crop at the images table's face box when MTCNN finds no face.</summary>
     public bool FallbackToTableBox { get; init; }
+
+    /// <summary>
+    /// Record face-api.js's 68 landmarks (iBUG 300-W order) of the kept face, found in its MTCNN box in the original
+    /// image, as the shard columns <c>landmark68_x1</c> .. <c>landmark68_y68</c> (image pixels). Off by default; left out
+    /// of the serialised parameters when off, so that runs and pipeline fingerprints without it are unchanged.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Landmarks { get; init; }
 
     /// <summary>Images with more pixels are recorded as too large, not decoded.</summary>
     public double MaxMegapixels { get; init; } = 50;

@@ -39,6 +39,7 @@ public sealed class CropRunKind : IRunKind, IDisposable
 
     private readonly FaceClusterClusterOptions _options;
     private readonly ConcurrentDictionary<string, ConcurrentBag<Mtcnn>> _detectors = new(StringComparer.Ordinal);
+    private readonly ConcurrentBag<FaceLandmarker> _landmarkers = [];
     private readonly ConcurrentDictionary<string, Lazy<Task<StudyImageTable>>> _tables = new(StringComparer.Ordinal);
     private int _threadsSet;
 
@@ -120,6 +121,11 @@ public sealed class CropRunKind : IRunKind, IDisposable
                 detector.Dispose();
             }
         }
+
+        while (_landmarkers.TryTake(out var landmarker))
+        {
+            landmarker.Dispose();
+        }
     }
 
     private static CropSetManifest ManifestOf(CropParameters settings, string study, string studyName, int images) => new(
@@ -135,7 +141,8 @@ public sealed class CropRunKind : IRunKind, IDisposable
         settings.MinFaceSize,
         [settings.PNetThreshold, settings.RNetThreshold, settings.ONetThreshold],
         settings.ScaleFactor,
-        settings.FallbackToTableBox);
+        settings.FallbackToTableBox,
+        settings.Landmarks);
 
     private Task<StudyImageTable> ImagesOf(string studyFolder, CancellationToken cancellationToken)
     {
@@ -222,6 +229,7 @@ public sealed class CropRunKind : IRunKind, IDisposable
     private FaceCropRecord[] CropImages(StudyPaths paths, string tableFile, StudyImage[] images, CropParameters settings, CancellationToken cancellationToken)
     {
         var detector = Rent(settings);
+        var landmarker = settings.Landmarks ? RentLandmarker() : null;
         try
         {
             var records = new FaceCropRecord[images.Length];
@@ -250,7 +258,7 @@ public sealed class CropRunKind : IRunKind, IDisposable
                 for (var j = 0; j < readable.Length; j++)
                 {
                     var i = readable[j];
-                    records[start + i] = Crop(batch[i], decoded[i]!, faces[j], settings);
+                    records[start + i] = Crop(batch[i], decoded[i]!, faces[j], settings, landmarker);
                 }
             }
 
@@ -259,13 +267,17 @@ public sealed class CropRunKind : IRunKind, IDisposable
         finally
         {
             Return(settings, detector);
+            if (landmarker is not null)
+            {
+                _landmarkers.Add(landmarker);
+            }
         }
     }
 
     private static FaceCropRecord Failed(StudyImage image, string status, string reason) =>
         new(image.ImageId!, image.Kind!, image.SeedId ?? "", status, reason, 0, 0, 0, null, null, null, null);
 
-    private static FaceCropRecord Crop(StudyImage image, RgbImage decoded, IReadOnlyList<FaceDetection> faces, CropParameters settings)
+    private static FaceCropRecord Crop(StudyImage image, RgbImage decoded, IReadOnlyList<FaceDetection> faces, CropParameters settings, FaceLandmarker? landmarker)
     {
         if (faces.Count == 0)
         {
@@ -287,7 +299,40 @@ public sealed class CropRunKind : IRunKind, IDisposable
             image.ImageId!, image.Kind!, image.SeedId ?? "", CropStatus.Ok, null, decoded.Width, decoded.Height, faces.Count,
             new CropBox(kept.Box.X1, kept.Box.Y1, kept.Box.X2, kept.Box.Y2), kept.Probability,
             kept.Landmarks.SelectMany(p => new[] { p.X, p.Y }).ToArray(),
-            FaceCrop.Extract(decoded, kept.Box, settings.ImageSize, settings.Margin).Span.ToArray());
+            FaceCrop.Extract(decoded, kept.Box, settings.ImageSize, settings.Margin).Span.ToArray(),
+            landmarker is null ? null : Landmarks68(landmarker, decoded, kept.Box));
+    }
+
+    /// <summary>The 68 landmarks in the MTCNN box of the original image, as <c>facecluster landmarks</c> finds them.</summary>
+    private static float[]? Landmarks68(FaceLandmarker landmarker, RgbImage decoded, Vision.FaceBox box)
+    {
+        try
+        {
+            return landmarker.Detect(decoded, box).Points.SelectMany(p => new[] { p.X, p.Y }).ToArray();
+        }
+        catch (ArgumentException)
+        {
+            // The box leaves no whole pixel inside the image (MTCNN boxes may reach past its edges): no landmarks.
+            return null;
+        }
+    }
+
+    private FaceLandmarker RentLandmarker()
+    {
+        if (_landmarkers.TryTake(out var landmarker))
+        {
+            return landmarker;
+        }
+
+        try
+        {
+            return FaceLandmarker.LoadEmbedded();
+        }
+        catch (InvalidDataException e)
+        {
+            // The weights built into FaceCluster.Vision do not match their checksums.
+            throw new InvalidInputException($"face landmark weights: {e.Message}");
+        }
     }
 
     private static string DetectorKey(CropParameters s) =>
