@@ -114,4 +114,16 @@ public sealed class CropSetTests : IDisposable
         Assert.True(read.Landmarks68);
         Assert.False(read.SameSettings(Manifest(5)));
     }
+    /// <summary>
+    /// A shard written without the 68 landmarks is byte for byte what the crop stage wrote before the option existed
+    /// (the SHA-256 was taken with that version of <see cref="CropShard"/>).
+    /// </summary>
+    [Fact]
+    public async Task A_shard_without_68_landmarks_is_byte_for_byte_as_before_the_option()
+    {
+        var path = Path.Combine(_folder, CropShard.FileName(0, 2));
+        await CropShard.WriteAsync(path, [Cropped("m1", 7), Failed("s9")], TestContext.Current.CancellationToken);
+        var digest = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(path, TestContext.Current.CancellationToken)));
+        Assert.Equal("5692f721766a91c769f54d10f29c0b476a244171b4d6924e87819b3d28235db9", digest);
+    }
 }
