@@ -52,7 +52,7 @@ public sealed class PipelineCommandTests : IDisposable
         Assert.All(record.Stages, s => Assert.Equal(64, s.Fingerprint.Length));
         Assert.Equal(3, record.Inputs.Count);
         foreach (var file in new[] { "derived/judgments.parquet", "crops/crops.json", "model/model.pt", "predictions/predictions.parquet", "ppca/dimensions.parquet", "gppca/gppca.parquet",
-            "report.html", "report.json", "figures/training_curve.png", "figures/training_curve.svg" })
+            "morphs/summary.json", "morphs/grid.png", "figures/morphs.png", "report.html", "report.json", "figures/training_curve.png", "figures/training_curve.svg" })
         {
             Assert.True(File.Exists(Path.Combine(run, file)), file);
         }
@@ -97,7 +97,7 @@ public sealed class PipelineCommandTests : IDisposable
         Assert.True(third.ExitCode == 0, third.Error);
         var changed = PipelineRecord.TryRead(Path.Combine(run, PipelineRecord.FileName))!;
         Assert.Equal(
-            ["completed", "skipped", "completed", "completed", "completed", "completed", "completed"],
+            ["completed", "skipped", "completed", "completed", "completed", "completed", "completed", "completed"],
             changed.Stages.Select(s => s.Outcome));
         Assert.Equal(record.Stages[1].Fingerprint, changed.Stages[1].Fingerprint);
         Assert.NotEqual(record.Stages[0].Fingerprint, changed.Stages[0].Fingerprint);
