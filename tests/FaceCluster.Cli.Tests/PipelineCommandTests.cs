@@ -64,6 +64,13 @@ public sealed class PipelineCommandTests : IDisposable
         var significant = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(run, "ppca", "summary.json"), Ct))!["n_significant"]!.GetValue<int>();
         Assert.Equal(significant > 0, File.Exists(Path.Combine(run, "tsne.parquet")));
 
+        // `facecluster morph RUN` redoes the pipeline's morph stage on its own cluster: the same faces, byte for byte.
+        var stageGrid = await File.ReadAllBytesAsync(Path.Combine(run, "morphs", "grid.png"), Ct);
+        var morph = await CliRun.Of("morph", run);
+        Assert.True(morph.ExitCode == 0, morph.Error);
+        Assert.Contains($"Morphs: {Path.Combine(run, "morphs", "grid.png")}", morph.Output, StringComparison.Ordinal);
+        Assert.Equal(stageGrid, await File.ReadAllBytesAsync(Path.Combine(run, "morphs", "grid.png"), Ct));
+
         // The PPCA stage gives what `analyze ppca` gives on the pipeline's own predictions and judgments.
         var alone = Path.Combine(_root, "alone");
         var analyze = await CliRun.Of(
