@@ -153,7 +153,11 @@ public static class ReportBuilder
             content.Omitted.Add(new("Training loss curve", inputs.Model is null ? "no model/ folder (not a pipeline run)" : "model/loss.parquet is missing"));
         }
 
-        if (inputs.Morphs is { } morphs)
+        if (ppca.Labels.Count == 0)
+        {
+            content.Omitted.Add(new("Dimension morphs", "no dimension is significant"));
+        }
+        else if (inputs.Morphs is { } morphs)
         {
             var grid = await File.ReadAllBytesAsync(Path.Combine(morphs, "grid.png"), cancellationToken).ConfigureAwait(false);
             content.Figures.Add(new Figure(
