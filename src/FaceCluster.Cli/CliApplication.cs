@@ -85,6 +85,7 @@ internal static class CliApplication
             LearningCommands.CreateModel(context),
             DetectCommand.Create(context),
             LandmarksCommand.Create(context),
+            MorphCommand.Create(context),
         };
         return root;
     }

@@ -144,6 +144,14 @@ public static class MorphGrid
         return meaning.Countries.Where(c => c.Top.Count > 0).ToDictionary(c => c.Country, c => c.Top[0].Concept, StringComparer.Ordinal);
     }
 
+    /// <summary>The PNG of one morph at its own size (the bytes of <see cref="Create"/>'s faces).</summary>
+    public static byte[] EncodePng(MorphResult morph)
+    {
+        ArgumentNullException.ThrowIfNull(morph);
+        using var bitmap = ToBitmap(morph.Pixels, morph.Size);
+        return EncodePng(bitmap);
+    }
+
     /// <summary><c>morph_{dimension}_{country}.png</c>, lower-case letters and digits kept, anything else turned to <c>_</c>.</summary>
     public static string FileName(string dimension, string country)
     {

@@ -47,7 +47,7 @@ public static class HtmlReport
         html.Append("<h1>What facial expressions mean: ").Append(E(Path.GetFileName(study.TrimEnd('/', '\\')))).Append("</h1>\n<p class=\"lead\">Study ")
             .Append(E(study)).Append(runId is null ? "" : $", run {E(runId)}").Append(". The analysis of Brooks et al. 2024 (iScience 27:109175), by FaceCluster ")
             .Append(E(ppca.Summary["versions"]?["facecluster"]?.GetValue<string>() ?? "")).Append(".</p>\n");
-        html.Append("<nav><a href=\"#summary\">Summary</a><a href=\"#meanings\">Meanings</a><a href=\"#maps\">Maps</a><a href=\"#continuity\">Continuity</a><a href=\"#preservation\">Preservation</a><a href=\"#gppca\">G-PPCA</a><a href=\"#faces\">Faces</a><a href=\"#training\">Training</a><a href=\"#run\">Run</a></nav>\n");
+        html.Append("<nav><a href=\"#summary\">Summary</a><a href=\"#meanings\">Meanings</a><a href=\"#maps\">Maps</a><a href=\"#continuity\">Continuity</a><a href=\"#preservation\">Preservation</a><a href=\"#gppca\">G-PPCA</a><a href=\"#faces\">Faces</a><a href=\"#morphs\">Morphs</a><a href=\"#training\">Training</a><a href=\"#run\">Run</a></nav>\n");
 
         Summary(html, content);
         Recovery(html, content);
@@ -57,6 +57,7 @@ public static class HtmlReport
         FigureSection(html, content, "preservation", "Preservation of meanings across countries (Figure S4)", PreservationFigure.Name);
         Gppca(html, content);
         Faces(html, content);
+        FigureSection(html, content, "morphs", "Dimension morphs", ReportBuilder.MorphsFigureName);
         Training(html, content);
         Run(html, content);
         if (content.Omitted.Count > 0)
@@ -335,7 +336,7 @@ public static class HtmlReport
 
         html.Append("<figure id=\"fig-").Append(figure.Name).Append("\"><img alt=\"").Append(E(figure.Title)).Append("\" src=\"data:image/png;base64,")
             .Append(Convert.ToBase64String(figure.Png)).Append("\"><figcaption><b>").Append(E(figure.Title)).Append(".</b> ").Append(E(figure.Caption))
-            .Append(" <span class=\"files\">figures/").Append(figure.Name).Append(".png, .svg</span></figcaption></figure>\n");
+            .Append(" <span class=\"files\">figures/").Append(figure.Name).Append(figure.Svg.Length > 0 ? ".png, .svg" : ".png").Append("</span></figcaption></figure>\n");
     }
 
     private static string Number(JsonNode? node) => node?.ToJsonString() ?? "?";

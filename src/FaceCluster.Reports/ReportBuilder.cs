@@ -92,6 +92,9 @@ public static class ReportBuilder
     /// <summary>The figures' folder.</summary>
     public const string FiguresFolderName = "figures";
 
+    /// <summary>The name of the dimension morphs' figure (<c>figures/morphs.png</c>, a copy of <c>morphs/grid.png</c>; no SVG).</summary>
+    public const string MorphsFigureName = "morphs";
+
     /// <summary>The files and folders a report writes into its run's folder (besides the HTML file).</summary>
     public static IReadOnlyList<string> Outputs { get; } = [FiguresFolderName, TsneMaps.FileName, SummaryFileName];
 
@@ -150,6 +153,25 @@ public static class ReportBuilder
             content.Omitted.Add(new("Training loss curve", inputs.Model is null ? "no model/ folder (not a pipeline run)" : "model/loss.parquet is missing"));
         }
 
+        if (ppca.Labels.Count == 0)
+        {
+            content.Omitted.Add(new("Dimension morphs", "no dimension is significant"));
+        }
+        else if (inputs.Morphs is { } morphs)
+        {
+            var grid = await File.ReadAllBytesAsync(Path.Combine(morphs, "grid.png"), cancellationToken).ConfigureAwait(false);
+            content.Figures.Add(new Figure(
+                MorphsFigureName,
+                "Dimension morphs",
+                "Each face is the mean-shape morph of the mimics, made in that country, of the dimension's top seeds by DNN score and by differential score; under it the country's top concept. PNG only (the faces are photographs).",
+                grid,
+                ""));
+        }
+        else
+        {
+            content.Omitted.Add(new("Dimension morphs", "no morphs/ folder (run `facecluster morph RUN`)"));
+        }
+
         if (results.Crops is null)
         {
             content.Omitted.Add(new("Crop detection rate", "no crops/ folder (not a pipeline run)"));
@@ -189,7 +211,10 @@ public static class ReportBuilder
             foreach (var figure in content.Figures)
             {
                 await File.WriteAllBytesAsync(Path.Combine(figures, figure.Name + ".png"), figure.Png, cancellationToken).ConfigureAwait(false);
-                await File.WriteAllTextAsync(Path.Combine(figures, figure.Name + ".svg"), figure.Svg, cancellationToken).ConfigureAwait(false);
+                if (figure.Svg.Length > 0)
+                {
+                    await File.WriteAllTextAsync(Path.Combine(figures, figure.Name + ".svg"), figure.Svg, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             if (content.Tsne is { } tsne)

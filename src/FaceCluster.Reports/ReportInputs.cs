@@ -28,6 +28,9 @@ public sealed record ReportInputs
     /// <summary>The trained model's folder, or null.</summary>
     public string? Model { get; init; }
 
+    /// <summary>The dimension morphs' folder (<c>morphs/</c> with its <c>grid.png</c>), or null.</summary>
+    public string? Morphs { get; init; }
+
     /// <summary>The synthetic study's <c>truth.json</c>, or null (a real study has none).</summary>
     public string? Truth { get; init; }
 
@@ -78,6 +81,7 @@ public sealed record ReportInputs
             Gppca = Part("gppca", "summary.json"),
             Crops = Part("crops", "crops.json"),
             Model = Part("model", "model.json"),
+            Morphs = Part("morphs", "grid.png"),
             Truth = truth ?? StudyTruth(record, folder, dataRoot),
         };
     }

@@ -52,7 +52,7 @@ public sealed class PipelineCommandTests : IDisposable
         Assert.All(record.Stages, s => Assert.Equal(64, s.Fingerprint.Length));
         Assert.Equal(3, record.Inputs.Count);
         foreach (var file in new[] { "derived/judgments.parquet", "crops/crops.json", "model/model.pt", "predictions/predictions.parquet", "ppca/dimensions.parquet", "gppca/gppca.parquet",
-            "report.html", "report.json", "figures/training_curve.png", "figures/training_curve.svg" })
+            "morphs/summary.json", "morphs/grid.png", "report.html", "report.json", "figures/training_curve.png", "figures/training_curve.svg" })
         {
             Assert.True(File.Exists(Path.Combine(run, file)), file);
         }
@@ -63,6 +63,14 @@ public sealed class PipelineCommandTests : IDisposable
         Assert.Equal((3, 2), (report["recovery"]!["planted"]!.GetValue<int>(), report["recovery"]!["planted_universal"]!.GetValue<int>()));
         var significant = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(run, "ppca", "summary.json"), Ct))!["n_significant"]!.GetValue<int>();
         Assert.Equal(significant > 0, File.Exists(Path.Combine(run, "tsne.parquet")));
+        Assert.Equal(significant > 0, File.Exists(Path.Combine(run, "figures", "morphs.png")));
+
+        // `facecluster morph RUN` redoes the pipeline's morph stage on its own cluster: the same faces, byte for byte.
+        var stageGrid = await File.ReadAllBytesAsync(Path.Combine(run, "morphs", "grid.png"), Ct);
+        var morph = await CliRun.Of("morph", run);
+        Assert.True(morph.ExitCode == 0, morph.Error);
+        Assert.Contains($"Morphs: {Path.Combine(run, "morphs", "grid.png")}", morph.Output, StringComparison.Ordinal);
+        Assert.Equal(stageGrid, await File.ReadAllBytesAsync(Path.Combine(run, "morphs", "grid.png"), Ct));
 
         // The PPCA stage gives what `analyze ppca` gives on the pipeline's own predictions and judgments.
         var alone = Path.Combine(_root, "alone");
@@ -97,7 +105,7 @@ public sealed class PipelineCommandTests : IDisposable
         Assert.True(third.ExitCode == 0, third.Error);
         var changed = PipelineRecord.TryRead(Path.Combine(run, PipelineRecord.FileName))!;
         Assert.Equal(
-            ["completed", "skipped", "completed", "completed", "completed", "completed", "completed"],
+            ["completed", "skipped", "completed", "completed", "completed", "completed", "completed", "completed"],
             changed.Stages.Select(s => s.Outcome));
         Assert.Equal(record.Stages[1].Fingerprint, changed.Stages[1].Fingerprint);
         Assert.NotEqual(record.Stages[0].Fingerprint, changed.Stages[0].Fingerprint);

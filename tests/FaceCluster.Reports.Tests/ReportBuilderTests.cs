@@ -13,14 +13,30 @@ public sealed class ReportBuilderTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
+    private static byte[] MorphGridStandIn()
+    {
+        using var bitmap = new SkiaSharp.SKBitmap(8, 8);
+        bitmap.Erase(SkiaSharp.SKColors.Tan);
+        using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
+
     [Fact]
     public async Task A_pipeline_folder_gives_every_section_and_recovers_the_planted_truth()
     {
         var run = await RunFolderFixture.CreateAsync(_root, cancellationToken: Ct);
+
+        // The morph stage's grid (any PNG will do here): the report embeds it and copies it as figures/morphs.png, PNG only.
+        var grid = MorphGridStandIn();
+        await File.WriteAllBytesAsync(Path.Combine(Directory.CreateDirectory(Path.Combine(run, "morphs")).FullName, "grid.png"), grid, Ct);
         var summary = await ReportBuilder.BuildAsync(ReportInputs.Locate(run), new ReportOptions { Threads = 2 }, Ct);
 
         Assert.Equal(Path.Combine(run, "report.html"), summary.HtmlPath);
         Assert.Empty(summary.Omitted);
+        Assert.Contains(ReportBuilder.MorphsFigureName, summary.Figures);
+        Assert.Equal(grid, await File.ReadAllBytesAsync(Path.Combine(run, "figures", "morphs.png"), Ct));
+        Assert.False(File.Exists(Path.Combine(run, "figures", "morphs.svg")));
+        Assert.Contains("<h2 id=\"morphs\">Dimension morphs</h2>", await File.ReadAllTextAsync(summary.HtmlPath, Ct), StringComparison.Ordinal);
         Assert.True(summary.HtmlBytes < 10_000_000);
         foreach (var name in new[] { "loadings_heatmap", "tsne_dnn", "tsne_human", "continuity", "preservation", "gppca_graph", "gppca_matrix", "training_curve", "faces_a", "faces_b", "faces_c" })
         {
@@ -102,6 +118,7 @@ public sealed class ReportBuilderTests : IDisposable
         Assert.Contains("G-PPCA (dimensions preserved across countries)", omitted);
         Assert.Contains("Training loss curve", omitted);
         Assert.Contains("Faces of each dimension", omitted);
+        Assert.Contains("Dimension morphs", omitted);
         Assert.Contains("tsne_dnn", summary.Figures);
         var html = await File.ReadAllTextAsync(summary.HtmlPath, Ct);
         Assert.Contains("Not in this report", html, StringComparison.Ordinal);

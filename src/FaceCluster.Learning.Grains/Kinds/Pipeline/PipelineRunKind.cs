@@ -14,8 +14,8 @@ namespace FaceCluster.Learning.Grains;
 /// From a study folder to the paper's results: one run whose stages are runs of the other kinds, each started and
 /// followed by the coordinator: <c>aggregate</c> (validate the study, judgments and targets) -> <c>crop</c> (every seed and
 /// mimic) -> <c>train</c> -> <c>predict</c> (the seeds) -> <c>ppca</c> (the predictions against the judgments) ->
-/// <c>gppca</c> (the judgments across countries) -> <c>report</c>. Outputs go to <c>derived/</c>, <c>crops/</c>, <c>model/</c>,
-/// <c>predictions/</c>, <c>ppca/</c> and <c>gppca/</c> of the output folder, the report (<c>report.html</c>,
+/// <c>gppca</c> (the judgments across countries) -> <c>morph</c> (the dimension faces) -> <c>report</c>. Outputs go to <c>derived/</c>, <c>crops/</c>, <c>model/</c>,
+/// <c>predictions/</c>, <c>ppca/</c>, <c>gppca/</c> and <c>morphs/</c> of the output folder, the report (<c>report.html</c>,
 /// <c>figures/</c>, <c>tsne.parquet</c>, <c>report.json</c>) into the folder itself, and <c>run.json</c> records every stage
 /// (<see cref="PipelineRecord"/>).
 /// </summary>
@@ -32,7 +32,7 @@ public sealed class PipelineRunKind : IRunKind
 
     /// <summary>The stages, in order (each is also the kind of its run).</summary>
     public static readonly IReadOnlyList<string> StageNames =
-        [StudyAggregateRunKind.KindName, CropRunKind.KindName, TrainRunKind.KindName, PredictRunKind.KindName, PpcaRunKind.KindName, GppcaRunKind.KindName, ReportRunKind.KindName];
+        [StudyAggregateRunKind.KindName, CropRunKind.KindName, TrainRunKind.KindName, PredictRunKind.KindName, PpcaRunKind.KindName, GppcaRunKind.KindName, MorphRunKind.KindName, ReportRunKind.KindName];
 
     private const string PreviousRecord = "previous-run.json";
 
@@ -61,6 +61,7 @@ public sealed class PipelineRunKind : IRunKind
         CropRunKind.KindName => "crops",
         TrainRunKind.KindName => "model",
         PredictRunKind.KindName => "predictions",
+        MorphRunKind.KindName => "morphs",
         _ => stage,
     });
 
@@ -165,8 +166,10 @@ public sealed class PipelineRunKind : IRunKind
             (PpcaRunKind.KindName, parameters.Ppca with { X = Join(predictions, PredictRunKind.PredictionsFile), Y = judgments, XName = null, YName = null },
                 [], [PredictRunKind.KindName, StudyAggregateRunKind.KindName]),
             (GppcaRunKind.KindName, new GppcaParameters { Judgments = judgments, Threads = parameters.GppcaThreads }, [], [StudyAggregateRunKind.KindName]),
+            (MorphRunKind.KindName, new MorphParameters { Study = parameters.Study, Crops = crops, Ppca = OutputOf(output, PpcaRunKind.KindName), Threads = parameters.GppcaThreads },
+                ["images_table"], [CropRunKind.KindName, PpcaRunKind.KindName]),
             (ReportRunKind.KindName, new ReportParameters(), ["study_manifest"],
-                [CropRunKind.KindName, TrainRunKind.KindName, PpcaRunKind.KindName, GppcaRunKind.KindName]),
+                [CropRunKind.KindName, TrainRunKind.KindName, PpcaRunKind.KindName, GppcaRunKind.KindName, MorphRunKind.KindName]),
         };
 
         var record = new PipelineRecord
