@@ -113,47 +113,12 @@ internal static class DetectCommand
     private static async Task<int> RunAsync(
         CliContext context, string[] paths, string format, string? models, MtcnnOptions options, CancellationToken cancellationToken)
     {
+        // Awaited here: the detector must outlive every image.
         using var detector = LoadDetector(models, options);
-        var results = new List<ImageResult>(paths.Length);
-        foreach (var path in paths)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            ImageResult result;
-            try
-            {
-                var image = RgbImage.Decode(path);
-                var faces = await Task.Run(() => detector.Detect(image), cancellationToken).ConfigureAwait(false);
-                result = new ImageResult(path, image.Width, image.Height, faces.Count > 0 ? "ok" : "no_face", null, faces);
-            }
-            catch (ImageDecodeException e)
-            {
-                result = new ImageResult(path, null, null, e.ReasonCode, e.Detail, []);
-                await context.Error.WriteLineAsync(InvalidInputException.OneLine($"error: {e.Message}")).ConfigureAwait(false);
-            }
-
-            results.Add(result);
-        }
-
-        if (format == "json")
-        {
-            await context.Output.WriteLineAsync(Json(results)).ConfigureAwait(false);
-        }
-        else
-        {
-            WriteTable(context, results);
-        }
-
-        var failed = results.Count(r => r.Error is not null);
-        if (failed > 0)
-        {
-            await context.Error.WriteLineAsync($"error: {failed} of {results.Count} images could not be read").ConfigureAwait(false);
-            return ExitCodes.BadInput;
-        }
-
-        return ExitCodes.Success;
+        return await ImageFaces.RunAsync(context, paths, format, detector.Detect, Json, WriteTable, cancellationToken).ConfigureAwait(false);
     }
 
-    private static void WriteTable(CliContext context, List<ImageResult> results)
+    private static void WriteTable(CliContext context, List<ImageFacesResult<FaceDetection>> results)
     {
         var table = new Spectre.Console.Table { Border = TableBorder.Rounded };
         string[] headers = ["image", "status", "face", "x1", "y1", "x2", "y2", "probability", .. LandmarkNames];
@@ -196,7 +161,7 @@ internal static class DetectCommand
         context.CreateOutputConsole(Math.Max(80, 1 + widths.Sum(w => w + 3))).Write(table);
     }
 
-    private static string Json(List<ImageResult> results)
+    private static string Json(List<ImageFacesResult<FaceDetection>> results)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -254,5 +219,4 @@ internal static class DetectCommand
 
     private static string F(float value) => value.ToString("F1", CultureInfo.InvariantCulture);
 
-    private sealed record ImageResult(string Path, int? Width, int? Height, string Status, string? Error, IReadOnlyList<FaceDetection> Faces);
 }

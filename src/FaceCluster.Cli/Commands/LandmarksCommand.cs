@@ -86,40 +86,7 @@ internal static class LandmarksCommand
     {
         using var detector = DetectCommand.LoadDetector(models, options);
         using var landmarker = LoadLandmarker();
-        var results = new List<ImageResult>(paths.Length);
-        foreach (var path in paths)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            try
-            {
-                var image = RgbImage.Decode(path);
-                var faces = await Task.Run(() => Landmarks(detector, landmarker, image), cancellationToken).ConfigureAwait(false);
-                results.Add(new ImageResult(path, image.Width, image.Height, faces.Count > 0 ? "ok" : "no_face", null, faces));
-            }
-            catch (ImageDecodeException e)
-            {
-                results.Add(new ImageResult(path, null, null, e.ReasonCode, e.Detail, []));
-                await context.Error.WriteLineAsync(InvalidInputException.OneLine($"error: {e.Message}")).ConfigureAwait(false);
-            }
-        }
-
-        if (format == "json")
-        {
-            await context.Output.WriteLineAsync(Json(results)).ConfigureAwait(false);
-        }
-        else
-        {
-            WriteTable(context, results);
-        }
-
-        var failed = results.Count(r => r.Error is not null);
-        if (failed > 0)
-        {
-            await context.Error.WriteLineAsync($"error: {failed} of {results.Count} images could not be read").ConfigureAwait(false);
-            return ExitCodes.BadInput;
-        }
-
-        return ExitCodes.Success;
+        return await ImageFaces.RunAsync(context, paths, format, image => Landmarks(detector, landmarker, image), Json, WriteTable, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<int> BenchAsync(
@@ -201,7 +168,7 @@ internal static class LandmarksCommand
         return [.. faces.Zip(landmarks)];
     }
 
-    private static void WriteTable(CliContext context, List<ImageResult> results)
+    private static void WriteTable(CliContext context, List<ImageFacesResult<(FaceDetection Face, FaceLandmarks68 Landmarks)>> results)
     {
         var table = new Spectre.Console.Table { Border = TableBorder.Rounded };
         string[] headers = ["image", "status", "face", "point", "x", "y"];
@@ -242,7 +209,7 @@ internal static class LandmarksCommand
         context.CreateOutputConsole(Math.Max(80, 1 + widths.Sum(w => w + 3))).Write(table);
     }
 
-    private static string Json(List<ImageResult> results)
+    private static string Json(List<ImageFacesResult<(FaceDetection Face, FaceLandmarks68 Landmarks)>> results)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -300,5 +267,4 @@ internal static class LandmarksCommand
 
     private static string F(float value) => value.ToString("F2", CultureInfo.InvariantCulture);
 
-    private sealed record ImageResult(string Path, int? Width, int? Height, string Status, string? Error, IReadOnlyList<(FaceDetection Face, FaceLandmarks68 Landmarks)> Faces);
 }
