@@ -38,6 +38,26 @@ public static class TorchRuntime
     public static TorchRuntimeInfo Info => Initialize();
 
     /// <summary>
+    /// Sets libtorch's intra-op thread count for the calling thread: <paramref name="threads"/>, or one per core when it
+    /// is 0 or less. Call it on the thread that computes, right before it does.
+    /// </summary>
+    /// <remarks>
+    /// libtorch keeps the count per OS thread (OpenMP's nthreads and MKL's local setting; a thread takes the process's
+    /// last set value once, on its first parallel operation). <c>torch.set_num_threads</c> on one thread leaves every pooled thread
+    /// that computed before with its old count, so a training that continued on a thread which had cropped with one
+    /// thread summed in another order than an uninterrupted one, and their models differed in the last bits.
+    /// </remarks>
+    public static void UseThreads(int threads)
+    {
+        Initialize();
+
+        // A thread's first parallel operation (or count query) sets its count to the process's value once, which then
+        // undoes an earlier set_num_threads on it: have that happen first.
+        torch.get_num_threads();
+        torch.set_num_threads(threads > 0 ? threads : Environment.ProcessorCount);
+    }
+
+    /// <summary>
     /// Loads the natives if not yet loaded. <paramref name="libTorchDirectory"/> (or, when null, the environment
     /// variable <see cref="LibTorchVariable"/>) selects an external libtorch; it must be given before the first use.
     /// <paramref name="setting"/> names where the directory came from in error messages (the variable by default).

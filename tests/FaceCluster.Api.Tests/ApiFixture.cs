@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
 using FaceCluster.Analysis;
 using FaceCluster.Hosting;
 using FaceCluster.Tables;
@@ -22,6 +23,20 @@ public sealed class ApiFixture : IAsyncLifetime
     public const string AdminToken = "ops-admin-token-00112233445566";
     public const string XPath = "inputs/x.parquet";
     public const string YPath = "inputs/y.parquet";
+
+    /// <summary>The body of a small PPCA run of the fixture's inputs into <paramref name="output"/> (seconds to run).</summary>
+    public static JsonObject SmallRun(string output, string? runId = null) => new()
+    {
+        ["kind"] = "ppca",
+        ["x"] = XPath,
+        ["y"] = YPath,
+        ["out"] = output,
+        ["bootstrap"] = 50,
+        ["replicates"] = 6,
+        ["inner_bootstrap"] = 20,
+        ["seed"] = 1,
+        ["run_id"] = runId,
+    };
 
     private EmbeddedCluster? _cluster;
     private FaceClusterApiHost? _api;

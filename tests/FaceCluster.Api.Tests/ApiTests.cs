@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -14,19 +12,6 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static JsonObject SmallRun(string output, string? runId = null) => new()
-    {
-        ["kind"] = "ppca",
-        ["x"] = ApiFixture.XPath,
-        ["y"] = ApiFixture.YPath,
-        ["out"] = output,
-        ["bootstrap"] = 50,
-        ["replicates"] = 6,
-        ["inner_bootstrap"] = 20,
-        ["seed"] = 1,
-        ["run_id"] = runId,
-    };
-
     [Fact]
     public async Task Runs_need_a_valid_bearer_token_which_is_never_logged()
     {
@@ -38,7 +23,7 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
         Assert.Equal("Bearer", Assert.Single(none.Headers.WwwAuthenticate).Scheme);
         Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.GetAsync("api/runs", Ct)).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.PostAsJsonAsync("api/runs", SmallRun("out/never"), Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.PostAsJsonAsync("api/runs", ApiFixture.SmallRun("out/never"), Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await right.GetAsync("api/runs", Ct)).StatusCode);
 
         Assert.NotEmpty(fixture.Logs);
@@ -81,7 +66,7 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
             ("y", "/etc/passwd"),
         })
         {
-            var body = SmallRun("out/refused");
+            var body = ApiFixture.SmallRun("out/refused");
             body[field] = value;
             var response = await http.PostAsJsonAsync("api/runs", body, Ct);
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -99,7 +84,7 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     public async Task Submit_status_results_give_the_summary_of_the_cli()
     {
         using var http = fixture.Client();
-        var created = await http.PostAsJsonAsync("api/runs", SmallRun("out/http", "http-run"), Ct);
+        var created = await http.PostAsJsonAsync("api/runs", ApiFixture.SmallRun("out/http", "http-run"), Ct);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.Equal("/api/runs/http-run", created.Headers.Location?.ToString());
 
@@ -144,7 +129,7 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     public async Task A_report_run_reports_on_a_finished_run_and_the_report_endpoint_serves_it()
     {
         using var http = fixture.Client();
-        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("api/runs", SmallRun("out/reported", "reported-run"), Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("api/runs", ApiFixture.SmallRun("out/reported", "reported-run"), Ct)).StatusCode);
         Assert.Equal(RunState.Completed, (await fixture.Cluster.Client.WaitForRunAsync("reported-run", cancellationToken: Ct)).State);
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("api/runs/reported-run/report", Ct)).StatusCode);
 
@@ -199,7 +184,7 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     public async Task Delete_cancels_a_run_and_results_are_a_conflict_until_completed()
     {
         using var http = fixture.Client();
-        var body = SmallRun("out/cancelled", "cancel-run");
+        var body = ApiFixture.SmallRun("out/cancelled", "cancel-run");
         body["bootstrap"] = 2000;
         body["replicates"] = 10000;
         Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("api/runs", body, Ct)).StatusCode);
@@ -282,7 +267,7 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
             cancellationToken: Ct);
         using var http = fixture.Client(api: api);
 
-        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("api/runs", SmallRun("out/otlp", "otlp-run"), Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("api/runs", ApiFixture.SmallRun("out/otlp", "otlp-run"), Ct)).StatusCode);
         var status = await fixture.Cluster.Client.WaitForRunAsync("otlp-run", cancellationToken: Ct);
         Assert.Equal(RunState.Completed, status.State);
 
@@ -297,49 +282,6 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
             "the run's counters at POST /v1/metrics");
         Assert.All(collector.Bodies("/v1/traces").Concat(collector.Bodies("/v1/metrics")), body => Assert.NotEmpty(body));
         Assert.All(collector.ContentTypes("/v1/traces").Concat(collector.ContentTypes("/v1/metrics")), type => Assert.Equal("application/x-protobuf", type));
-    }
-
-    [Fact]
-    public async Task Bytes_written_count_the_outputs_of_a_run_as_well_as_its_shards()
-    {
-        var written = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, meters) =>
-            {
-                if (instrument.Meter.Name == FaceClusterTelemetry.Name && instrument.Name == "facecluster.bytes.written")
-                {
-                    meters.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, bytes, tags, _) =>
-        {
-            var stage = string.Empty;
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "facecluster.stage")
-                {
-                    stage = (string)tag.Value!;
-                }
-            }
-
-            written.AddOrUpdate(stage, bytes, (_, sum) => sum + bytes);
-        });
-        listener.Start();
-        using var http = fixture.Client();
-
-        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("api/runs", SmallRun("out/bytes", "bytes-run"), Ct)).StatusCode);
-        var status = await fixture.Cluster.Client.WaitForRunAsync("bytes-run", cancellationToken: Ct);
-        Assert.Equal(RunState.Completed, status.State);
-
-        static long Bytes(string folder, string pattern) =>
-            Directory.EnumerateFiles(folder, pattern, SearchOption.AllDirectories).Sum(file => new FileInfo(file).Length);
-        var outputs = Bytes(Path.Combine(fixture.DataRoot, "out", "bytes"), "*");
-        var replicateShards = Bytes(Path.Combine(fixture.DataRoot, "runs", "bytes-run", "shards"), "replicates-*.parquet");
-        Assert.True(outputs > 0 && replicateShards > 0);
-        Assert.Equal(outputs, written.GetValueOrDefault(PpcaStages.Aggregate));
-        Assert.Equal(replicateShards, written.GetValueOrDefault(PpcaStages.Replicates));
     }
 
     [Fact]
@@ -361,7 +303,7 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         {
             await Expect(baseline + 1, "with a run registered elsewhere");
             using var http = fixture.Client();
-            var body = SmallRun("out/gauge", "gauge-run");
+            var body = ApiFixture.SmallRun("out/gauge", "gauge-run");
             body["replicates"] = 10000;
             Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("api/runs", body, Ct)).StatusCode);
             await Expect(baseline + 2, "with a run of this process as well");

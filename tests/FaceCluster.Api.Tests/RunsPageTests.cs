@@ -18,19 +18,6 @@ public sealed class RunsPageTests(ApiFixture fixture) : IClassFixture<ApiFixture
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static JsonObject SmallRun(string output, string runId) => new()
-    {
-        ["kind"] = "ppca",
-        ["x"] = ApiFixture.XPath,
-        ["y"] = ApiFixture.YPath,
-        ["out"] = output,
-        ["bootstrap"] = 50,
-        ["replicates"] = 6,
-        ["inner_bootstrap"] = 20,
-        ["seed"] = 1,
-        ["run_id"] = runId,
-    };
-
     [Fact]
     public async Task The_page_shell_is_static_and_the_api_it_calls_needs_a_token()
     {
@@ -158,7 +145,7 @@ public sealed class RunsPageTests(ApiFixture fixture) : IClassFixture<ApiFixture
         HeadlessBrowser.SkipUnlessInstalled();
         const string id = "page-cancel-run";
         using var http = fixture.Client();
-        var body = SmallRun("out/page-cancel", id);
+        var body = ApiFixture.SmallRun("out/page-cancel", id);
         body["bootstrap"] = 2000;
         body["replicates"] = 10000;
         Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("api/runs", body, Ct)).StatusCode);
@@ -257,7 +244,7 @@ public sealed class RunsPageTests(ApiFixture fixture) : IClassFixture<ApiFixture
     private async Task<RunStatus> SubmitAsync()
     {
         using var http = fixture.Client();
-        var created = await http.PostAsJsonAsync("api/runs", SmallRun("out/page-finished", FinishedRun), CancellationToken.None);
+        var created = await http.PostAsJsonAsync("api/runs", ApiFixture.SmallRun("out/page-finished", FinishedRun), CancellationToken.None);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var status = await fixture.Cluster.Client.WaitForRunAsync(FinishedRun, cancellationToken: CancellationToken.None);
         Assert.Equal(RunState.Completed, status.State);

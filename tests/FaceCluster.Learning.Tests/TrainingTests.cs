@@ -297,7 +297,7 @@ public sealed class TrainingTests(TinyStudy study, ITestOutputHelper output)
         }
     }
 
-    private static void AssertSameWeights(string folderA, string folderB, double tolerance)
+    internal static void AssertSameWeights(string folderA, string folderB, double tolerance)
     {
         using var a = PyTorchCheckpoint.Read(Path.Combine(folderA, ModelManifest.WeightsFileName));
         using var b = PyTorchCheckpoint.Read(Path.Combine(folderB, ModelManifest.WeightsFileName));

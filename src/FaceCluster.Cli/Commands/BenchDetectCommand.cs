@@ -4,9 +4,9 @@ using System.Globalization;
 using FaceCluster.Analysis;
 using FaceCluster.Synthetic;
 using FaceCluster.Tables;
+using FaceCluster.Torch;
 using FaceCluster.Vision;
 using SkiaSharp;
-using TorchSharp;
 
 namespace FaceCluster.Cli.Commands;
 
@@ -150,7 +150,7 @@ internal static class BenchDetectCommand
         using var detector = DetectCommand.LoadDetector(models, new MtcnnOptions { Device = device });
         var photos = folder is null ? RenderedPhotos() : Photos(folder);
         var intraOp = threads > 0 ? threads : Math.Max(1, Environment.ProcessorCount / workers);
-        torch.set_num_threads(intraOp);
+        TorchRuntime.UseThreads(intraOp);
         var output = context.Output;
         await output.WriteLineAsync(Invariant(
             $"bench detect: {count} images of {Width} x {Height}, batches of {batch}, {workers} worker(s) x {intraOp} libtorch thread(s), {Environment.ProcessorCount} core(s), device {detector.Device}, load average {LoadAverage()}")).ConfigureAwait(false);
@@ -164,6 +164,7 @@ internal static class BenchDetectCommand
             () =>
             {
                 // Warm-up: every batch size and crop count once, so that timings leave out oneDNN's kernel generation.
+                TorchRuntime.UseThreads(intraOp);
                 foreach (var size in batches.Select(b => b.Length).Distinct())
                 {
                     detector.Detect(batches.First(b => b.Length == size));
@@ -175,6 +176,7 @@ internal static class BenchDetectCommand
                 var watch = Stopwatch.StartNew();
                 Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = cancellationToken }, _ =>
                 {
+                    TorchRuntime.UseThreads(intraOp);
                     int k;
                     while ((k = Interlocked.Increment(ref next)) < batches.Length)
                     {

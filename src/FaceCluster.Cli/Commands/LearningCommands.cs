@@ -404,7 +404,7 @@ internal static class LearningCommands
         new("--device") { Description = "auto (CUDA when available, else CPU), cpu, cuda or cuda:N.", DefaultValueFactory = _ => "auto" };
 
     private static Option<int> ThreadsOption() =>
-        new("--threads") { Description = "Torch's intra-op threads (0: torch's default).", DefaultValueFactory = _ => 0, HelpName = "N" };
+        new("--threads") { Description = "Torch's intra-op threads (0: one per core).", DefaultValueFactory = _ => 0, HelpName = "N" };
 
     private static Option<bool> InProcessOption() =>
         new("--in-process") { Description = "Run in this process instead of on a trainer grain of an embedded cluster (same results)." };

@@ -4,8 +4,8 @@ using System.Threading.Channels;
 using FaceCluster.Learning.Model;
 using FaceCluster.Studies.Crops;
 using FaceCluster.Tables;
+using FaceCluster.Torch;
 using FaceCluster.Vision;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FaceCluster.Learning.Data;
@@ -40,7 +40,8 @@ internal static class StagingPipeline
 
     /// <summary>
     /// Appends to <paramref name="rows"/> the rows of the mimics after the first <paramref name="rowsDone"/>: the trunk's
-    /// output of <paramref name="model"/> in batches of <paramref name="trunkBatch"/>, or the pixels without a model.
+    /// output of <paramref name="model"/> in batches of <paramref name="trunkBatch"/> with <paramref name="threads"/> libtorch
+    /// threads (0: one per core), or the pixels without a model.
     /// <paramref name="saved"/> is called (on the writer) with the rows written, at least every
     /// <paramref name="saveEveryRows"/> rows, only once they are in the file.
     /// </summary>
@@ -53,6 +54,7 @@ internal static class StagingPipeline
         RowElement element,
         string normalization,
         int trunkBatch,
+        int threads,
         long rowsDone,
         int saveEveryRows,
         Func<long, CancellationToken, Task> saved,
@@ -157,9 +159,8 @@ internal static class StagingPipeline
 
         void Compute()
         {
-            // torch sets up its intra-op threads per calling thread, lazily on the first parallel loop; asking for the
-            // count does it now, so every pass of this thread (the first convolution too) runs with the process's setting.
-            torch.get_num_threads();
+            // libtorch's thread count is per OS thread: set on this one, the one that runs the trunk.
+            TorchRuntime.UseThreads(threads);
             while (toTrunk.Reader.WaitToReadAsync(token).AsTask().GetAwaiter().GetResult())
             {
                 while (toTrunk.Reader.TryRead(out var batch))

@@ -124,7 +124,8 @@ internal static class SampleStaging
 
     /// <summary>
     /// Stages the mimics of <paramref name="crops"/> that have a crop and targets. With <paramref name="model"/> the rows
-    /// are its trunk's output on <paramref name="device"/>, stored as <paramref name="element"/>; without, the pixels.
+    /// are its trunk's output on <paramref name="device"/> with <paramref name="threads"/> libtorch threads (0: one per
+    /// core), stored as <paramref name="element"/>; without, the pixels.
     /// </summary>
     public static async Task<(StagedSamples Samples, RowFile Rows)> StageAsync(
         CropSet crops,
@@ -135,6 +136,7 @@ internal static class SampleStaging
         RowElement element,
         string normalization,
         int trunkBatch,
+        int threads,
         string trunkIdentity,
         Action<long, long>? progress,
         CancellationToken cancellationToken,
@@ -180,6 +182,7 @@ internal static class SampleStaging
                 element,
                 normalization,
                 trunkBatch,
+                threads,
                 rowsDone,
                 saveEveryRows,
                 (written, token) => WriteInfoAsync(infoPath, new CacheInfo(CacheFormat, kind, element, rowValues, fingerprint, written, false, null), token),

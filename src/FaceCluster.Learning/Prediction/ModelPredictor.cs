@@ -34,7 +34,7 @@ public sealed record PredictionOptions
     /// <summary>Faces per forward pass; 0 chooses by device (<see cref="Training.TrunkBatch.For"/>).</summary>
     public int BatchSize { get; init; }
 
-    /// <summary>Torch's intra-op threads (0: torch's default).</summary>
+    /// <summary>Torch's intra-op threads (0: one per core).</summary>
     public int Threads { get; init; }
 
     /// <summary>The problems with these options, one sentence each; empty when usable.</summary>
@@ -48,7 +48,7 @@ public sealed record PredictionOptions
 
         if (Threads is < 0 or > TrainingOptions.MaxThreads)
         {
-            errors.Add($"threads must be 0 (torch's default) to {TrainingOptions.MaxThreads} (got {Threads})");
+            errors.Add($"threads must be 0 (one per core) to {TrainingOptions.MaxThreads} (got {Threads})");
         }
 
         if (!Enum.IsDefined(Kind))
@@ -238,10 +238,6 @@ public static class ModelPredictor
 
             var device = ModelTrainer.SelectDevice(options.Device);
             options = options with { BatchSize = TrunkBatch.For(options.BatchSize, device) };
-            if (options.Threads > 0)
-            {
-                torch.set_num_threads(options.Threads);
-            }
 
             model.To(device);
             model.EvalMode();
@@ -261,6 +257,8 @@ public static class ModelPredictor
                     return;
                 }
 
+                // Batches run on whichever thread the crop reader resumes on; libtorch's thread count is per OS thread.
+                TorchRuntime.UseThreads(options.Threads);
                 using var scope = NewDisposeScope();
                 using var noGrad = torch.no_grad();
                 var faces = SampleStaging.Faces(pending, manifest.Normalization).to(device);

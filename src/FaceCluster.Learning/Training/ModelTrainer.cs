@@ -142,10 +142,6 @@ public static class ModelTrainer
         TorchRuntime.Initialize();
         var device = SelectDevice(options.Device);
         options = options with { TrunkBatchSize = TrunkBatch.For(options.TrunkBatchSize, device) };
-        if (options.Threads > 0)
-        {
-            torch.set_num_threads(options.Threads);
-        }
 
         var manifest = new ModelManifest
         {
@@ -190,6 +186,7 @@ public static class ModelTrainer
             options.CacheElement,
             crops.Manifest.Normalization,
             options.TrunkBatchSize,
+            options.Threads,
             trunkIdentity,
             (done, total) => observer?.Progress(new TrainingProgress("staging", done, total, 0, 0, null, null)),
             cancellationToken).ConfigureAwait(false);
@@ -384,6 +381,8 @@ public static class ModelTrainer
                 perEpoch--;
             }
 
+            // Every step and evaluation runs on this thread (libtorch's thread count is per OS thread).
+            TorchRuntime.UseThreads(_options.Threads);
             using var optimizer = torch.optim.Adam(_model.TrainableParameters, lr: _options.LearningRate, weight_decay: _options.WeightDecay);
             long step = 0;
             if (resume is not null)

@@ -29,7 +29,7 @@ public sealed record TrainingBenchmarkOptions
     /// <summary>Outputs of the head (the paper's 6 x 48).</summary>
     public int Outputs { get; init; } = 288;
 
-    /// <summary>Torch's intra-op threads (0: torch's default).</summary>
+    /// <summary>Torch's intra-op threads (0: one per core).</summary>
     public int Threads { get; init; }
 
     /// <summary>Generated crops staged into a trunk-feature cache and timed against the bare trunk on the same crops (0 skips it).</summary>
@@ -121,10 +121,7 @@ public static class TrainingBenchmark
     {
         TorchRuntime.Initialize();
         var device = ModelTrainer.SelectDevice(options.Device);
-        if (options.Threads > 0)
-        {
-            torch.set_num_threads(options.Threads);
-        }
+        TorchRuntime.UseThreads(options.Threads);
 
         using var model = FaceMeaningNet.Create(options.Outputs, seed: 1).To(device);
         model.EvalMode();
@@ -239,7 +236,7 @@ public static class TrainingBenchmark
                 Settle();
                 var watch = Stopwatch.StartNew();
                 var (samples, rows) = await SampleStaging.StageAsync(
-                    crops, targets, work, model, device, RowElement.Float32, crops.Manifest.Normalization, options.TrunkBatchSize, "bench", null, cancellationToken)
+                    crops, targets, work, model, device, RowElement.Float32, crops.Manifest.Normalization, options.TrunkBatchSize, options.Threads, "bench", null, cancellationToken)
                     .ConfigureAwait(false);
                 var rate = options.StagingFaces / watch.Elapsed.TotalSeconds;
                 rows.Dispose();

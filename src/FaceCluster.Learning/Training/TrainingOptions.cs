@@ -77,7 +77,7 @@ public sealed record TrainingOptions
     /// <summary>Replace an existing model folder (ignored with <see cref="Resume"/> when a checkpoint is there).</summary>
     public bool Overwrite { get; init; }
 
-    /// <summary>Torch's intra-op threads (0: leave torch's default).</summary>
+    /// <summary>Torch's intra-op threads (0: one per core).</summary>
     public int Threads { get; init; }
 
     /// <summary>Most epochs a request may ask for (the paper trains 2).</summary>
@@ -161,7 +161,7 @@ public sealed record TrainingOptions
 
         if (Threads is < 0 or > MaxThreads)
         {
-            errors.Add($"threads must be 0 (torch's default) to {MaxThreads} (got {Threads})");
+            errors.Add($"threads must be 0 (one per core) to {MaxThreads} (got {Threads})");
         }
 
         if (string.IsNullOrWhiteSpace(Device))

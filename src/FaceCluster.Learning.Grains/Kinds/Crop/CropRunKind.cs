@@ -41,7 +41,6 @@ public sealed class CropRunKind : IRunKind, IDisposable
     private readonly ConcurrentDictionary<string, ConcurrentBag<Mtcnn>> _detectors = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<FaceLandmarker> _landmarkers = [];
     private readonly ConcurrentDictionary<string, Lazy<Task<StudyImageTable>>> _tables = new(StringComparer.Ordinal);
-    private int _threadsSet;
 
     /// <summary>Creates the silo's crop work.</summary>
     public CropRunKind(IOptions<FaceClusterClusterOptions> options)
@@ -228,6 +227,8 @@ public sealed class CropRunKind : IRunKind, IDisposable
 
     private FaceCropRecord[] CropImages(StudyPaths paths, string tableFile, StudyImage[] images, CropParameters settings, CancellationToken cancellationToken)
     {
+        // Each worker slot detects on its own; libtorch's intra-op threads (counted per OS thread) share the cores.
+        TorchRuntime.UseThreads(Math.Max(1, Environment.ProcessorCount / _options.EffectiveWorkerSlots));
         var detector = Rent(settings);
         var landmarker = settings.Landmarks ? RentLandmarker() : null;
         try
@@ -340,13 +341,6 @@ public sealed class CropRunKind : IRunKind, IDisposable
 
     private Mtcnn Rent(CropParameters settings)
     {
-        if (Interlocked.Exchange(ref _threadsSet, 1) == 0)
-        {
-            // Each worker slot detects on its own; libtorch's intra-op threads share the cores between them.
-            TorchRuntime.Initialize();
-            TorchSharp.torch.set_num_threads(Math.Max(1, Environment.ProcessorCount / _options.EffectiveWorkerSlots));
-        }
-
         var bag = _detectors.GetOrAdd(DetectorKey(settings), _ => []);
         if (bag.TryTake(out var detector))
         {

@@ -8,6 +8,7 @@ using FaceCluster.Reports;
 using FaceCluster.Studies;
 using FaceCluster.Studies.Crops;
 using FaceCluster.Tables;
+using FaceCluster.Torch;
 using FaceCluster.Vision;
 
 namespace FaceCluster.Learning.Grains;
@@ -125,6 +126,7 @@ public sealed class MorphRunKind : IRunKind
         await Task.Run(
             () =>
             {
+                TorchRuntime.UseThreads(parameters.Threads);
                 using var landmarker = FaceLandmarker.LoadEmbedded();
                 foreach (var crop in crops)
                 {
