@@ -197,4 +197,14 @@ public sealed class PipelineCommandTests : IDisposable
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("study.json", result.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_morph_count_out_of_range_is_refused_before_anything_runs()
+    {
+        var run = Path.Combine(_root, "run-count");
+        var result = await CliRun.Of("run", _root, "--out", run, "--morph-count", "0");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"error: --morph-count must be 1 to {Learning.Grains.MorphParameters.MaxCount}, got 0", Assert.Single(result.ErrorLines));
+        Assert.False(Directory.Exists(run));
+    }
 }

@@ -34,6 +34,7 @@ public sealed class RequestFuzzTests : IDisposable
         ("train", typeof(TrainParameters), new JsonObject { ["study"] = "study", ["targets"] = TestInputs.YPath, ["crops"] = "crops" }),
         ("predict", typeof(PredictParameters), new JsonObject { ["model"] = "model", ["crops"] = "crops" }),
         ("pipeline", typeof(PipelineParameters), new JsonObject { ["study"] = "study" }),
+        ("morph", typeof(MorphParameters), new JsonObject { ["study"] = "study", ["crops"] = "crops", ["ppca"] = "ppca" }),
     ];
 
     /// <summary>Every numeric setting of a parameter record, by JSON path (nested option records included).</summary>
@@ -67,7 +68,7 @@ public sealed class RequestFuzzTests : IDisposable
     public async Task Random_option_values_at_and_beyond_every_range_are_refused_naming_the_field_or_run_without_harm()
     {
         await TestInputs.WriteAsync(_root, Ct);
-        foreach (var folder in new[] { "study", "crops", "model" })
+        foreach (var folder in new[] { "study", "crops", "model", "ppca" })
         {
             Directory.CreateDirectory(Path.Combine(_root, folder));
         }

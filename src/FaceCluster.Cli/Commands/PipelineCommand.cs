@@ -28,12 +28,13 @@ internal static class PipelineCommand
         var shardSize = new Option<int?>("--shard-size") { Description = "Images per crop shard [default: 256].", HelpName = "N" };
         var dropIncomplete = new Option<bool>("--drop-incomplete") { Description = "Leave out seeds lacking self_report events in some country." };
         var workers = new Option<int>("--workers") { Description = "Worker slots of the embedded silo (0: one per core).", DefaultValueFactory = _ => 0, HelpName = "N" };
+        var morphCount = new Option<int>("--morph-count") { Description = "Top seeds per ranking whose mimics make each dimension's faces (by score and by differential score).", DefaultValueFactory = _ => 5, HelpName = "N" };
         var dataRoot = new Option<string?>("--data-root") { Description = "With --cluster: the data root the silos share (STUDY and RUN must lie under it).", HelpName = "DIR" };
         var cluster = new Option<string?>("--cluster") { Description = "Run on a cluster: redis://HOST:PORT/CLUSTER_ID [default: $FACECLUSTER_CLUSTER, else an embedded one].", HelpName = "ADDRESS" };
         var settings = new PpcaSettingsOptions();
-        var command = new Command("run", "Run the whole analysis on a study: validate and aggregate, crop, train, predict the seeds, PPCA, G-PPCA.")
+        var command = new Command("run", "Run the whole analysis on a study: validate and aggregate, crop, train, predict the seeds, PPCA, G-PPCA, dimension morphs, report.")
         {
-            study, output, backbone, epochs, batch, shardSize, dropIncomplete, workers, dataRoot, cluster,
+            study, output, backbone, epochs, batch, shardSize, dropIncomplete, workers, morphCount, dataRoot, cluster,
         };
         settings.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
@@ -48,7 +49,13 @@ internal static class PipelineCommand
                 Seed = ppca.Seed,
                 BackboneWeights = parse.GetValue(backbone) is { } weights ? Path.GetFullPath(weights) : null,
             };
-            var parameters = Parameters(ppca, training) with { DropIncomplete = parse.GetValue(dropIncomplete) };
+            var count = parse.GetValue(morphCount);
+            if (count is < 1 or > MorphParameters.MaxCount)
+            {
+                throw new InvalidInputException($"--morph-count must be 1 to {MorphParameters.MaxCount}, got {count}");
+            }
+
+            var parameters = Parameters(ppca, training) with { DropIncomplete = parse.GetValue(dropIncomplete), MorphCount = count };
             if (parse.GetValue(shardSize) is { } size)
             {
                 parameters = parameters with { Crop = parameters.Crop with { ShardSize = size } };

@@ -86,9 +86,9 @@ public sealed record CropParameters : IRunParameters
         }
 
         Check(ShardSize is >= 1 and <= 100_000, $"the shard size must be 1 to 100000 images, got {ShardSize}");
-        Check(ImageSize is >= 16 and <= 1024, $"the crop size must be 16 to 1024 pixels, got {ImageSize}");
+        Check(ImageSize is >= 16 and <= 1024, $"image_size (the crop size) must be 16 to 1024 pixels, got {ImageSize}");
         Check(Margin >= 0 && Margin < ImageSize, $"the margin must be 0 or more and less than the crop size, got {Margin}");
-        Check(MinFaceSize is >= 12 and <= 10_000, $"the minimum face size must be 12 (PNet's window) to 10000 pixels, got {MinFaceSize}");
+        Check(MinFaceSize is >= 12 and <= 10_000, $"min_face_size must be 12 (PNet's window) to 10000 pixels, got {MinFaceSize}");
         foreach (var (name, value) in new[] { ("PNet", PNetThreshold), ("RNet", RNetThreshold), ("ONet", ONetThreshold) })
         {
             Check(value is > 0 and < 1, $"the {name} threshold must be between 0 and 1, got {value}");
@@ -97,7 +97,7 @@ public sealed record CropParameters : IRunParameters
         Check(ScaleFactor is > 0.1 and < 1, $"the scale factor must be between 0.1 and 1, got {ScaleFactor}");
         Check(Selection is "probable" or "largest", $"the selection must be 'probable' or 'largest', got '{Selection}'");
         Check(Normalization is "prewhiten" or "fixed", $"the normalization must be 'prewhiten' or 'fixed', got '{Normalization}'");
-        Check(MaxMegapixels is > 0 and <= 1000, $"the largest image must be more than 0 and at most 1000 megapixels, got {MaxMegapixels}");
+        Check(MaxMegapixels is > 0 and <= 1000, $"max_megapixels (the largest image) must be more than 0 and at most 1000, got {MaxMegapixels}");
         Check(BatchSize is >= 1 and <= 1024, $"the batch size must be 1 to 1024 images, got {BatchSize}");
         Check(Device is "auto" or "cpu" || Device.StartsWith("cuda", StringComparison.Ordinal), $"the device must be auto, cpu or cuda[:N], got '{Device}'");
         return errors;

@@ -102,6 +102,22 @@ public sealed class MorphRunKind : IRunKind
         };
     }
 
+    /// <summary>
+    /// <paramref name="name"/>, or with <c>_2</c>, <c>_3</c>, ... before its extension when labels that differ only in
+    /// case or punctuation ("U.S." and "U S") already took it; <c>summary.json</c> names each morph's file.
+    /// </summary>
+    public static string UniqueName(string name, HashSet<string> taken)
+    {
+        var (stem, extension) = (Path.GetFileNameWithoutExtension(name), Path.GetExtension(name));
+        var unique = name;
+        for (var n = 2; !taken.Add(unique); n++)
+        {
+            unique = string.Create(CultureInfo.InvariantCulture, $"{stem}_{n}{extension}");
+        }
+
+        return unique;
+    }
+
     private static string RangeShard(RunFiles files, int first, int count) =>
         files.Shard(string.Create(CultureInfo.InvariantCulture, $"morph-{first:D7}-{count:D7}.json"));
 
@@ -237,6 +253,7 @@ public sealed class MorphRunKind : IRunKind
         var cells = new List<MorphCell>();
         var faces = new JsonArray();
         using var output = StagedOutputDirectory.Create(work.Files.Output(work.Request), overwrite: true);
+        var taken = new HashSet<string>(StringComparer.Ordinal) { GridFile, "summary.json" };
         foreach (var record in records)
         {
             var (d, c) = (record["dimension_index"]!.GetValue<int>(), record["country_index"]!.GetValue<int>());
@@ -248,7 +265,7 @@ public sealed class MorphRunKind : IRunKind
                 var png = await File.ReadAllBytesAsync(FacePath(work.Files, d, c), cancellationToken).ConfigureAwait(false);
                 var image = RgbImage.Decode(png);
                 morph = new MorphResult(image.Pixels.ToArray(), image.Width, [], [], record["faces"]!.GetValue<int>());
-                file = FaceFileName(dimension, country);
+                file = UniqueName(FaceFileName(dimension, country), taken);
                 await File.WriteAllBytesAsync(output.GetPath(file), png, cancellationToken).ConfigureAwait(false);
             }
 

@@ -39,6 +39,9 @@ public sealed record PipelineParameters : IRunParameters
     /// <summary>Threads of the G-PPCA stage (0: all cores).</summary>
     public int GppcaThreads { get; init; }
 
+    /// <summary>Seeds per ranking of the morph stage (by score and by differential score; the paper: 5).</summary>
+    public int MorphCount { get; init; } = 5;
+
     /// <summary>Every problem, each naming the field.</summary>
     public IReadOnlyList<string> Validate(string dataRoot)
     {
@@ -67,6 +70,11 @@ public sealed record PipelineParameters : IRunParameters
         if (Training.BackboneWeights is { Length: > 0 } weights && !Path.IsPathRooted(weights))
         {
             KindChecks.InputFile(errors, dataRoot, "training.backbone_weights", weights);
+        }
+
+        if (MorphCount is < 1 or > MorphParameters.MaxCount)
+        {
+            errors.Add($"morph_count must be 1 to {MorphParameters.MaxCount}, got {MorphCount}");
         }
 
         if (GppcaThreads is < 0 or > PpcaOptions.MaxThreads)

@@ -166,7 +166,7 @@ public sealed class PipelineRunKind : IRunKind
             (PpcaRunKind.KindName, parameters.Ppca with { X = Join(predictions, PredictRunKind.PredictionsFile), Y = judgments, XName = null, YName = null },
                 [], [PredictRunKind.KindName, StudyAggregateRunKind.KindName]),
             (GppcaRunKind.KindName, new GppcaParameters { Judgments = judgments, Threads = parameters.GppcaThreads }, [], [StudyAggregateRunKind.KindName]),
-            (MorphRunKind.KindName, new MorphParameters { Study = parameters.Study, Crops = crops, Ppca = OutputOf(output, PpcaRunKind.KindName), Threads = parameters.GppcaThreads },
+            (MorphRunKind.KindName, new MorphParameters { Study = parameters.Study, Crops = crops, Ppca = OutputOf(output, PpcaRunKind.KindName), Count = parameters.MorphCount, Threads = parameters.GppcaThreads },
                 ["images_table"], [CropRunKind.KindName, PpcaRunKind.KindName]),
             (ReportRunKind.KindName, new ReportParameters(), ["study_manifest"],
                 [CropRunKind.KindName, TrainRunKind.KindName, PpcaRunKind.KindName, GppcaRunKind.KindName, MorphRunKind.KindName]),
