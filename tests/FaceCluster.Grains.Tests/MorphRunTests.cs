@@ -90,4 +90,46 @@ public sealed class MorphRunTests : IAsyncLifetime
         var other = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outputs[1], "summary.json"), Ct))!;
         Assert.Equal(summary["morphs"]!.ToJsonString(), other["morphs"]!.ToJsonString());
     }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Facecluster_morph_with_cluster_runs_on_a_running_cluster_whose_data_root_holds_the_run()
+    {
+        await using var cluster = await RedisProcessCluster.StartRedisAsync(Ct);
+        cluster.StartSilo();
+        await cluster.ConnectAsync(1, Ct);
+        var run = Path.Combine(cluster.DataRoot, "runs-of-study", "run");
+        CopyFolder(Path.Combine(_root, "crops"), Path.Combine(run, "crops"));
+        CopyFolder(Path.Combine(_root, "ppca"), Path.Combine(run, "ppca"));
+        CopyFolder(Path.Combine(_root, "study"), Path.Combine(cluster.DataRoot, "study"));
+        await new PipelineRecord { RunId = "pipeline-copied", Study = Path.Combine(cluster.DataRoot, "study") }.WriteAsync(Path.Combine(run, PipelineRecord.FileName), Ct);
+        var address = $"redis://127.0.0.1:{cluster.RedisPort}/{cluster.ClusterId}";
+
+        var (exitCode, output) = await RedisProcessCluster.RunCliAsync(["morph", run, "--count", "80", "--cluster", address], cluster.DataRoot, Ct);
+        Assert.True(exitCode == 0, output);
+        var grid = Path.Combine(run, "morphs", MorphRunKind.GridFile);
+        Assert.Contains($"Morphs: {grid}", output, StringComparison.Ordinal);
+        var summary = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(run, "morphs", "summary.json"), Ct))!;
+        Assert.Equal("runs-of-study/run/crops", summary["crops"]!.GetValue<string>());
+        Assert.True(summary["faces"]!.GetValue<int>() > 0);
+
+        // A run outside the shared data root is refused in one line naming it; nothing is written there.
+        var outside = Path.Combine(_root, "outside-run");
+        CopyFolder(Path.Combine(_root, "ppca"), Path.Combine(outside, "ppca"));
+        CopyFolder(Path.Combine(_root, "crops"), Path.Combine(outside, "crops"));
+        await new PipelineRecord { RunId = "pipeline-outside", Study = Path.Combine(cluster.DataRoot, "study") }.WriteAsync(Path.Combine(outside, PipelineRecord.FileName), Ct);
+        var refused = await RedisProcessCluster.RunCliAsync(["morph", outside, "--cluster", address], cluster.DataRoot, Ct);
+        Assert.True(refused.ExitCode == 2, refused.Output);
+        Assert.Contains($"{outside}: must lie under the cluster's data root", refused.Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(outside, "morphs")));
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
 }

@@ -52,6 +52,26 @@ internal sealed class RedisProcessCluster : IAsyncDisposable
         return beside;
     }
 
+    /// <summary>Runs the built command line with <paramref name="arguments"/> and <c>FACECLUSTER_DATA_ROOT</c> set; its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunCliAsync(IReadOnlyList<string> arguments, string dataRoot, CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(CliPath());
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        info.Environment["FACECLUSTER_DATA_ROOT"] = dataRoot;
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        var text = await stdout + "\n" + await stderr;
+        return (process.ExitCode, string.Create(CultureInfo.InvariantCulture, $"exit {process.ExitCode}\n{text}"));
+    }
+
     /// <summary>
     /// Starts redis-server on a free loopback port in a temporary folder (fails if it is not installed); with
     /// <paramref name="appendOnly"/>, durable (AOF, fsync every write), as the deployment docs ask.

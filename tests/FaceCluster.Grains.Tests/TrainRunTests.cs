@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using FaceCluster.Hosting;
 using FaceCluster.Learning.Grains;
@@ -114,7 +112,7 @@ public sealed class TrainRunTests(TinyStudy study) : IClassFixture<TinyStudy>
 
         // facecluster predict --cluster: the seeds' predictions, computed by a predict run of the cluster.
         var predictions = Path.Combine(study.NewFolder("predictions"), "predictions.parquet");
-        var (exitCode, output) = await RunCliAsync(
+        var (exitCode, output) = await RedisProcessCluster.RunCliAsync(
             ["predict", "--model", model, "--crops", Path.Combine(cluster.DataRoot, "crops"), "--out", predictions, "--device", "cpu",
              "--cluster", $"redis://127.0.0.1:{cluster.RedisPort}/{cluster.ClusterId}"],
             cluster.DataRoot,
@@ -196,30 +194,12 @@ public sealed class TrainRunTests(TinyStudy study) : IClassFixture<TinyStudy>
             Assert.True(difference <= 1e-4f * scale, $"{key} differs from the uninterrupted run's by {difference} (scale {scale})");
         }
     }
-
-    private static async Task<(int ExitCode, string Output)> RunCliAsync(IReadOnlyList<string> arguments, string dataRoot, CancellationToken cancellationToken)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(RedisProcessCluster.CliPath());
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        info.Environment["Logging__LogLevel__Default"] = "Warning";
-        info.Environment["FACECLUSTER_DATA_ROOT"] = dataRoot;
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        var text = await stdout + "\n" + await stderr;
-        return (process.ExitCode, string.Create(CultureInfo.InvariantCulture, $"exit {process.ExitCode}\n{text}"));
-    }
 }
 
 /// <summary>
-/// Tests that compare training runs across processes and silos: not run beside other test classes, whose crop stages set
-/// torch's process-wide thread count while a reference run trains.
+/// Tests that compare training runs across processes and silos, run alone: other classes' work would slow them past their
+/// deadlines. (libtorch's thread count is set on each computing thread, <c>TorchRuntime.UseThreads</c>, so other classes'
+/// settings no longer change a reference run's sums.)
 /// </summary>
 [CollectionDefinition(nameof(TorchThreadCountTests), DisableParallelization = true)]
 public sealed class TorchThreadCountTests;
