@@ -14,7 +14,7 @@ internal static class BenchCommand
 {
     /// <summary>Builds the <c>bench</c> command group.</summary>
     public static Command Create(CliContext context) =>
-        new("bench", "Benchmarks on generated data.") { CreatePpca(context), BenchClusterCommand.Create(context), BenchSilosCommand.Create(context), BenchAggregateCommand.Create(context), BenchGenerateCommand.Create(context), BenchDetectCommand.Create(context), BenchCropCommand.Create(context), LandmarksCommand.CreateBench(context), BenchReportCommand.Create(context), LearningCommands.CreateBench(context) };
+        new("bench", "Benchmarks on generated data.") { CreatePpca(context), BenchClusterCommand.Create(context), BenchSilosCommand.Create(context), BenchAggregateCommand.Create(context), BenchGenerateCommand.Create(context), BenchDetectCommand.Create(context), BenchCropCommand.Create(context), LandmarksCommand.CreateBench(context), BenchReportCommand.Create(context), BenchMorphCommand.Create(context), LearningCommands.CreateBench(context) };
 
     private static Command CreatePpca(CliContext context)
     {
