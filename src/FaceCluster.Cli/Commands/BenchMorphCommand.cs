@@ -107,7 +107,7 @@ internal static class BenchMorphCommand
             await Line(context, $"The crop set holds only the {setup.Crops} mimics the morph plan wants (of {setup.Mimics}; the others are left out to keep the setup small, and CropSamples reads pixels only of row groups holding wanted crops): {settings.Faces} rendered faces, 160 x 160, reused cyclically, each crop through the landmark network.").ConfigureAwait(false);
 
             watch.Restart();
-            await MorphCommand.RunAsync(context, setup.Run, settings.Count, settings.Workers, cancellationToken).ConfigureAwait(false);
+            await MorphCommand.RunAsync(context, setup.Run, settings.Count, settings.Workers, new Execution(false, null), cancellationToken).ConfigureAwait(false);
             var seconds = watch.Elapsed.TotalSeconds;
 
             var summary = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(setup.Run, "morphs", "summary.json"), cancellationToken).ConfigureAwait(false))!.AsObject();

@@ -26,7 +26,7 @@ public sealed record MorphParameters : IRunParameters
     /// <summary>Seeds per ranking (by score and by differential score; the paper: 5).</summary>
     public int Count { get; init; } = 5;
 
-    /// <summary>Threads of the landmark network and the warp (0: all cores). The bytes do not depend on it.</summary>
+    /// <summary>Threads of the landmark network and the warp per range (0: the silo's cores shared between its worker slots). The bytes do not depend on it.</summary>
     public int Threads { get; init; }
 
     /// <summary>Every problem, each naming the field.</summary>
@@ -43,7 +43,7 @@ public sealed record MorphParameters : IRunParameters
 
         if (Threads is < 0 or > MaxThreads)
         {
-            errors.Add($"threads must be 0 (all cores) to {MaxThreads}, got {Threads}");
+            errors.Add($"threads must be 0 (the silo's cores per worker slot) to {MaxThreads}, got {Threads}");
         }
 
         return errors;

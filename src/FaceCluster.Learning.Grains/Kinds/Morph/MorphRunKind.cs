@@ -10,6 +10,7 @@ using FaceCluster.Studies.Crops;
 using FaceCluster.Tables;
 using FaceCluster.Torch;
 using FaceCluster.Vision;
+using Microsoft.Extensions.Options;
 
 namespace FaceCluster.Learning.Grains;
 
@@ -42,6 +43,15 @@ public sealed class MorphRunKind : IRunKind
 
     /// <summary>The grid in the output folder.</summary>
     public const string GridFile = "grid.png";
+
+    private readonly FaceClusterClusterOptions _options;
+
+    /// <summary>Creates the silo's morph work.</summary>
+    public MorphRunKind(IOptions<FaceClusterClusterOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+    }
 
     /// <inheritdoc />
     public string Name => KindName;
@@ -96,7 +106,7 @@ public sealed class MorphRunKind : IRunKind
         var parameters = RunParameters.Read<MorphParameters>(work.Request);
         return work.Range.Stage switch
         {
-            MorphStages.Morph => StageTasks.Whole(MorphAsync(work, parameters, cancellationToken)),
+            MorphStages.Morph => StageTasks.Whole(MorphAsync(work, parameters, ThreadsPerRange(parameters), cancellationToken)),
             MorphStages.Grid => StageTasks.Whole(GridAsync(work, parameters, cancellationToken)),
             _ => throw new ArgumentException($"A morph run has no stage '{work.Range.Stage}'.", nameof(work)),
         };
@@ -124,7 +134,14 @@ public sealed class MorphRunKind : IRunKind
     private static string FacePath(RunFiles files, int dimension, int country) =>
         files.Shard(string.Create(CultureInfo.InvariantCulture, $"morph-face-{dimension:D4}-{country:D4}.png"));
 
-    private static async Task MorphAsync(RangeWork work, MorphParameters parameters, CancellationToken cancellationToken)
+    /// <summary>
+    /// The run's threads, or by default the silo's cores shared between its worker slots: each range runs the landmark
+    /// network and the warp, and two ranges asking for every core would each get half of it, with switching on top.
+    /// </summary>
+    private int ThreadsPerRange(MorphParameters parameters) =>
+        parameters.Threads > 0 ? parameters.Threads : Math.Max(1, Environment.ProcessorCount / _options.EffectiveWorkerSlots);
+
+    private static async Task MorphAsync(RangeWork work, MorphParameters parameters, int threads, CancellationToken cancellationToken)
     {
         var (first, count) = (work.Range.First, work.Range.Count);
         var inputs = await MorphInputs.LoadAsync(work.Files, parameters, cancellationToken).ConfigureAwait(false);
@@ -142,7 +159,7 @@ public sealed class MorphRunKind : IRunKind
         await Task.Run(
             () =>
             {
-                TorchRuntime.UseThreads(parameters.Threads);
+                TorchRuntime.UseThreads(threads);
                 using var landmarker = FaceLandmarker.LoadEmbedded();
                 foreach (var crop in crops)
                 {
@@ -178,7 +195,7 @@ public sealed class MorphRunKind : IRunKind
             {
                 try
                 {
-                    var morph = await StageTasks.Offload(() => Morph.Compose(usable, inputs.Size, parameters.Threads == 0 ? -1 : parameters.Threads), cancellationToken).ConfigureAwait(false);
+                    var morph = await StageTasks.Offload(() => Morph.Compose(usable, inputs.Size, threads), cancellationToken).ConfigureAwait(false);
                     var png = MorphGrid.EncodePng(morph);
                     await AtomicFile.WriteAsync(FacePath(work.Files, cell.DimensionIndex, cell.CountryIndex), (s, ct) => s.WriteAsync(png, ct).AsTask(), cancellationToken).ConfigureAwait(false);
                     facesUsed = morph.FaceCount;
