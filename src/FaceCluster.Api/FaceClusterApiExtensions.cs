@@ -270,7 +270,8 @@ public static class FaceClusterApiExtensions
         {
             try
             {
-                return StatusJson(await client.GetGrain<IRunCoordinatorGrain>(id).GetStatus().AsTask().WaitAsync(timeout).ConfigureAwait(false));
+                var status = await client.GetGrain<IRunCoordinatorGrain>(id).GetStatus().AsTask().WaitAsync(timeout).ConfigureAwait(false);
+                return WithReport(StatusJson(status), status, options.Value.DataRoot);
             }
             catch (Exception e) when (e is TimeoutException or OrleansException)
             {
@@ -280,7 +281,7 @@ public static class FaceClusterApiExtensions
         return Results.Json(new JsonObject { ["runs"] = new JsonArray([.. statuses]) }, Json);
     }
 
-    private static async Task<IResult> StatusAsync(string id, IClusterClient client)
+    private static async Task<IResult> StatusAsync(string id, IClusterClient client, IOptions<FaceClusterApiOptions> options)
     {
         if (!RunPaths.IsValidRunId(id))
         {
@@ -290,7 +291,7 @@ public static class FaceClusterApiExtensions
         var status = await client.GetGrain<IRunCoordinatorGrain>(id).GetStatus().ConfigureAwait(false);
         return IsUnknown(status)
             ? NotFound(id)
-            : Results.Json(StatusJson(status), Json);
+            : Results.Json(WithReport(StatusJson(status), status, options.Value.DataRoot), Json);
     }
 
     private static async Task<IResult> ResultsAsync(string id, IClusterClient client, IOptions<FaceClusterApiOptions> options)
@@ -427,6 +428,13 @@ public static class FaceClusterApiExtensions
                 ["detail"] = s.Detail,
             })]),
         };
+    }
+
+    /// <summary><paramref name="json"/> with <c>report</c>: whether the run's output folder holds a <c>report.html</c> to serve.</summary>
+    private static JsonObject WithReport(JsonObject json, RunStatus status, string dataRoot)
+    {
+        json["report"] = RunsPage.HasReport(dataRoot, status.OutputPath);
+        return json;
     }
 
     private static string Name(RunState state) => state.ToString().ToLowerInvariant();

@@ -46,6 +46,24 @@ internal static class RunsPage
         }
     }
 
+    /// <summary>Whether <c>GET /api/runs/{id}/report</c> would serve a report: <c>report.html</c> in the output folder, inside the data root.</summary>
+    public static bool HasReport(string dataRoot, string outputPath)
+    {
+        if (string.IsNullOrEmpty(outputPath))
+        {
+            return false;
+        }
+
+        try
+        {
+            return File.Exists(DataRootGuard.Check(dataRoot, Path.Combine(outputPath, "report.html"), "report"));
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>
     /// The <c>report.html</c> of a run's output folder, or 404 naming what is missing. The report is read through
     /// <see cref="DataRootGuard"/>, so a link that leaves the data root is refused like a request path.

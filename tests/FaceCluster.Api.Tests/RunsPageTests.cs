@@ -108,7 +108,9 @@ public sealed class RunsPageTests(ApiFixture fixture) : IClassFixture<ApiFixture
 
         var bars = await row.Locator("progress").CountAsync();
         Assert.Equal(run.Stages!.Count, bars);
-        Assert.Equal(1, await row.Locator("button.report").CountAsync());
+        // A Report button only where the output folder has a report.html (the report test writes one).
+        var hasReport = File.Exists(Path.Combine(fixture.DataRoot, run.OutputPath, "report.html"));
+        Assert.Equal(hasReport ? 1 : 0, await row.Locator("button.report").CountAsync());
         Assert.Equal(0, await row.Locator("button.cancel").CountAsync());
         Assert.All(page.Requests.Where(url => url.Contains("/api/", StringComparison.Ordinal)), url => Assert.EndsWith("/api/runs", url, StringComparison.Ordinal));
 
@@ -182,6 +184,7 @@ public sealed class RunsPageTests(ApiFixture fixture) : IClassFixture<ApiFixture
         var reportPath = Path.Combine(fixture.DataRoot, run.OutputPath, "report.html");
         File.Delete(reportPath);
 
+        Assert.False((await http.GetFromJsonAsync<JsonObject>($"api/runs/{run.RunId}", Ct))!["report"]!.GetValue<bool>());
         var missing = await http.GetAsync($"api/runs/{run.RunId}/report", Ct);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         var error = (await missing.Content.ReadFromJsonAsync<JsonObject>(Ct))!["error"]!.GetValue<string>();
@@ -200,6 +203,9 @@ public sealed class RunsPageTests(ApiFixture fixture) : IClassFixture<ApiFixture
 
         var served = await http.GetAsync($"api/runs/{run.RunId}/report", Ct);
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        Assert.True((await http.GetFromJsonAsync<JsonObject>($"api/runs/{run.RunId}", Ct))!["report"]!.GetValue<bool>());
+        var listed = (await http.GetFromJsonAsync<JsonObject>("api/runs", Ct))!["runs"]!.AsArray().Single(r => r!["run_id"]!.GetValue<string>() == run.RunId)!;
+        Assert.True(listed["report"]!.GetValue<bool>());
         Assert.Equal("text/html", served.Content.Headers.ContentType?.MediaType);
         AssertPageHeaders(served, RunsPage.ReportCsp);
         Assert.Contains($"Report of {run.RunId}", await served.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);

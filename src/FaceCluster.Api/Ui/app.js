@@ -180,7 +180,7 @@
 
       cell(row, stages, 'stages');
       const actions = cell(row, '', 'actions');
-      if (run.state === 'completed') {
+      if (run.state === 'completed' && run.report) {
         actions.append(button('Report', 'report', () => openReport(run.run_id)));
       } else if (!FINISHED.has(run.state) && run.state !== 'unresponsive') {
         actions.append(button('Cancel', 'cancel', () => cancel(run.run_id)));
