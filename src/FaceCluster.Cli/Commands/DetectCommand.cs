@@ -1,8 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using FaceCluster.Tables;
 using FaceCluster.Torch.Checkpoints;
 using FaceCluster.Vision;
@@ -115,107 +112,32 @@ internal static class DetectCommand
     {
         // Awaited here: the detector must outlive every image.
         using var detector = LoadDetector(models, options);
-        return await ImageFaces.RunAsync(context, paths, format, detector.Detect, Json, WriteTable, cancellationToken).ConfigureAwait(false);
+        return await ImageFaces.RunAsync(context, paths, format, detector.Detect, Layout, cancellationToken).ConfigureAwait(false);
     }
 
-    private static void WriteTable(CliContext context, List<ImageFacesResult<FaceDetection>> results)
-    {
-        var table = new Spectre.Console.Table { Border = TableBorder.Rounded };
-        string[] headers = ["image", "status", "face", "x1", "y1", "x2", "y2", "probability", .. LandmarkNames];
-        foreach (var header in headers)
+    /// <summary>One row per face: box, probability and the five landmarks; in JSON the landmarks by name.</summary>
+    private static readonly FaceLayout<FaceDetection> Layout = new(
+        ["face", "x1", "y1", "x2", "y2", "probability", .. LandmarkNames],
+        (face, number) =>
+        [[
+            number.ToString(CultureInfo.InvariantCulture),
+            F(face.Box.X1), F(face.Box.Y1), F(face.Box.X2), F(face.Box.Y2), face.Probability.ToString("F6", CultureInfo.InvariantCulture),
+            .. face.Landmarks.Select(p => $"{F(p.X)},{F(p.Y)}"),
+        ]],
+        face => face,
+        (json, face) =>
         {
-            table.AddColumn(new TableColumn(new Text(header)) { Alignment = header is "image" or "status" ? Justify.Left : Justify.Right });
-        }
-
-        var widths = headers.Select(h => h.Length).ToArray();
-        void Add(string[] cells)
-        {
-            for (var i = 0; i < cells.Length; i++)
+            json.WriteStartObject("landmarks");
+            for (var i = 0; i < LandmarkNames.Length; i++)
             {
-                widths[i] = Math.Max(widths[i], cells[i].Length);
-            }
-
-            table.AddRow(cells.Select(c => new Text(c)));
-        }
-
-        foreach (var result in results)
-        {
-            if (result.Faces.Count == 0)
-            {
-                Add([result.Path, result.Status, "", "", "", "", "", "", "", "", "", "", ""]);
-                continue;
-            }
-
-            for (var i = 0; i < result.Faces.Count; i++)
-            {
-                var face = result.Faces[i];
-                Add(
-                [
-                    result.Path, result.Status, (i + 1).ToString(CultureInfo.InvariantCulture),
-                    F(face.Box.X1), F(face.Box.Y1), F(face.Box.X2), F(face.Box.Y2), face.Probability.ToString("F6", CultureInfo.InvariantCulture),
-                    .. face.Landmarks.Select(p => $"{F(p.X)},{F(p.Y)}"),
-                ]);
-            }
-        }
-
-        context.CreateOutputConsole(Math.Max(80, 1 + widths.Sum(w => w + 3))).Write(table);
-    }
-
-    private static string Json(List<ImageFacesResult<FaceDetection>> results)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            json.WriteStartArray();
-            foreach (var result in results)
-            {
-                json.WriteStartObject();
-                json.WriteString("image", result.Path);
-                json.WriteString("status", result.Status);
-                if (result.Error is not null)
-                {
-                    json.WriteString("error", result.Error);
-                }
-                else
-                {
-                    json.WriteNumber("width", result.Width!.Value);
-                    json.WriteNumber("height", result.Height!.Value);
-                }
-
-                json.WriteStartArray("faces");
-                foreach (var face in result.Faces)
-                {
-                    json.WriteStartObject();
-                    json.WriteStartArray("box");
-                    foreach (var v in new[] { face.Box.X1, face.Box.Y1, face.Box.X2, face.Box.Y2 })
-                    {
-                        json.WriteNumberValue(v);
-                    }
-
-                    json.WriteEndArray();
-                    json.WriteNumber("probability", face.Probability);
-                    json.WriteStartObject("landmarks");
-                    for (var i = 0; i < LandmarkNames.Length; i++)
-                    {
-                        json.WriteStartArray(LandmarkNames[i]);
-                        json.WriteNumberValue(face.Landmarks[i].X);
-                        json.WriteNumberValue(face.Landmarks[i].Y);
-                        json.WriteEndArray();
-                    }
-
-                    json.WriteEndObject();
-                    json.WriteEndObject();
-                }
-
+                json.WriteStartArray(LandmarkNames[i]);
+                json.WriteNumberValue(face.Landmarks[i].X);
+                json.WriteNumberValue(face.Landmarks[i].Y);
                 json.WriteEndArray();
-                json.WriteEndObject();
             }
 
-            json.WriteEndArray();
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
+            json.WriteEndObject();
+        });
 
     private static string F(float value) => value.ToString("F1", CultureInfo.InvariantCulture);
 

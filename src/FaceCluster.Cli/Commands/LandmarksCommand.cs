@@ -1,9 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using FaceCluster.Tables;
 using FaceCluster.Vision;
 using Spectre.Console;
@@ -86,7 +83,7 @@ internal static class LandmarksCommand
     {
         using var detector = DetectCommand.LoadDetector(models, options);
         using var landmarker = LoadLandmarker();
-        return await ImageFaces.RunAsync(context, paths, format, image => Landmarks(detector, landmarker, image), Json, WriteTable, cancellationToken).ConfigureAwait(false);
+        return await ImageFaces.RunAsync(context, paths, format, image => Landmarks(detector, landmarker, image), Layout, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<int> BenchAsync(
@@ -161,108 +158,33 @@ internal static class LandmarksCommand
         }
     }
 
+    /// <summary>One row per point (68 per face); in JSON the points as <c>[x, y]</c> pairs after the box.</summary>
+    private static readonly FaceLayout<(FaceDetection Face, FaceLandmarks68 Landmarks)> Layout = new(
+        ["face", "point", "x", "y"],
+        (face, number) => face.Landmarks.Points.Select((p, i) => new[]
+        {
+            number.ToString(CultureInfo.InvariantCulture), i.ToString(CultureInfo.InvariantCulture), F(p.X), F(p.Y),
+        }),
+        face => face.Face,
+        (json, face) =>
+        {
+            json.WriteStartArray("landmarks");
+            foreach (var point in face.Landmarks.Points)
+            {
+                json.WriteStartArray();
+                json.WriteNumberValue(point.X);
+                json.WriteNumberValue(point.Y);
+                json.WriteEndArray();
+            }
+
+            json.WriteEndArray();
+        });
+
     private static List<(FaceDetection Face, FaceLandmarks68 Landmarks)> Landmarks(Mtcnn detector, FaceLandmarker landmarker, RgbImage image)
     {
         var faces = detector.Detect(image);
         var landmarks = landmarker.Detect(image, [.. faces.Select(f => f.Box)]);
         return [.. faces.Zip(landmarks)];
-    }
-
-    private static void WriteTable(CliContext context, List<ImageFacesResult<(FaceDetection Face, FaceLandmarks68 Landmarks)>> results)
-    {
-        var table = new Spectre.Console.Table { Border = TableBorder.Rounded };
-        string[] headers = ["image", "status", "face", "point", "x", "y"];
-        foreach (var header in headers)
-        {
-            table.AddColumn(new TableColumn(new Text(header)) { Alignment = header is "image" or "status" ? Justify.Left : Justify.Right });
-        }
-
-        var widths = headers.Select(h => h.Length).ToArray();
-        void Add(string[] cells)
-        {
-            for (var i = 0; i < cells.Length; i++)
-            {
-                widths[i] = Math.Max(widths[i], cells[i].Length);
-            }
-
-            table.AddRow(cells.Select(c => new Text(c)));
-        }
-
-        foreach (var result in results)
-        {
-            if (result.Faces.Count == 0)
-            {
-                Add([result.Path, result.Status, "", "", "", ""]);
-                continue;
-            }
-
-            for (var f = 0; f < result.Faces.Count; f++)
-            {
-                var points = result.Faces[f].Landmarks.Points;
-                for (var i = 0; i < points.Count; i++)
-                {
-                    Add([result.Path, result.Status, (f + 1).ToString(CultureInfo.InvariantCulture), i.ToString(CultureInfo.InvariantCulture), F(points[i].X), F(points[i].Y)]);
-                }
-            }
-        }
-
-        context.CreateOutputConsole(Math.Max(80, 1 + widths.Sum(w => w + 3))).Write(table);
-    }
-
-    private static string Json(List<ImageFacesResult<(FaceDetection Face, FaceLandmarks68 Landmarks)>> results)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            json.WriteStartArray();
-            foreach (var result in results)
-            {
-                json.WriteStartObject();
-                json.WriteString("image", result.Path);
-                json.WriteString("status", result.Status);
-                if (result.Error is not null)
-                {
-                    json.WriteString("error", result.Error);
-                }
-                else
-                {
-                    json.WriteNumber("width", result.Width!.Value);
-                    json.WriteNumber("height", result.Height!.Value);
-                }
-
-                json.WriteStartArray("faces");
-                foreach (var (face, landmarks) in result.Faces)
-                {
-                    json.WriteStartObject();
-                    json.WriteStartArray("box");
-                    foreach (var v in new[] { face.Box.X1, face.Box.Y1, face.Box.X2, face.Box.Y2 })
-                    {
-                        json.WriteNumberValue(v);
-                    }
-
-                    json.WriteEndArray();
-                    json.WriteNumber("probability", face.Probability);
-                    json.WriteStartArray("landmarks");
-                    foreach (var point in landmarks.Points)
-                    {
-                        json.WriteStartArray();
-                        json.WriteNumberValue(point.X);
-                        json.WriteNumberValue(point.Y);
-                        json.WriteEndArray();
-                    }
-
-                    json.WriteEndArray();
-                    json.WriteEndObject();
-                }
-
-                json.WriteEndArray();
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     private static string F(float value) => value.ToString("F2", CultureInfo.InvariantCulture);
