@@ -59,6 +59,12 @@ public sealed class FaceClusterClusterOptions
     /// <summary>The resolved number of worker slots of this silo.</summary>
     public int EffectiveWorkerSlots => WorkerSlots > 0 ? WorkerSlots : Environment.ProcessorCount;
 
+    /// <summary>
+    /// The cores one worker slot may use (at least one): what a range that computes with libtorch or in parallel asks for
+    /// by default, so that the slots of a busy silo share its cores instead of each asking for all of them.
+    /// </summary>
+    public int CoresPerWorkerSlot => Math.Max(1, Environment.ProcessorCount / EffectiveWorkerSlots);
+
     /// <summary>Every reason these options are unusable, each naming the setting and saying what is expected; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {

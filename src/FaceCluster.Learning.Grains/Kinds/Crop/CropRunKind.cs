@@ -228,7 +228,7 @@ public sealed class CropRunKind : IRunKind, IDisposable
     private FaceCropRecord[] CropImages(StudyPaths paths, string tableFile, StudyImage[] images, CropParameters settings, CancellationToken cancellationToken)
     {
         // Each worker slot detects on its own; libtorch's intra-op threads (counted per OS thread) share the cores.
-        TorchRuntime.UseThreads(Math.Max(1, Environment.ProcessorCount / _options.EffectiveWorkerSlots));
+        TorchRuntime.UseThreads(_options.CoresPerWorkerSlot);
         var detector = Rent(settings);
         var landmarker = settings.Landmarks ? RentLandmarker() : null;
         try

@@ -139,7 +139,7 @@ public sealed class MorphRunKind : IRunKind
     /// network and the warp, and two ranges asking for every core would each get half of it, with switching on top.
     /// </summary>
     private int ThreadsPerRange(MorphParameters parameters) =>
-        parameters.Threads > 0 ? parameters.Threads : Math.Max(1, Environment.ProcessorCount / _options.EffectiveWorkerSlots);
+        parameters.Threads > 0 ? parameters.Threads : _options.CoresPerWorkerSlot;
 
     private static async Task MorphAsync(RangeWork work, MorphParameters parameters, int threads, CancellationToken cancellationToken)
     {
